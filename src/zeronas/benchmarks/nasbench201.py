@@ -1,0 +1,44 @@
+"""NAS-Bench-201 ground truth (`benchmarks/nasbench201.csv`): accuracies of all 15,625 cells."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import pandas as pd
+
+from zeronas.config import data_file
+from zeronas.data.datasets import get_dataset
+from zeronas.errors import InvalidInputError
+
+#: dataset name -> column prefix in nasbench201.csv
+NB201_DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16_120"}
+_HINT = "get it with the zeronas data directory (../shared) or `zeronas data import`"
+
+
+@functools.lru_cache(maxsize=4)
+def _read(path: str) -> pd.DataFrame:
+    frame = pd.read_csv(path)
+    missing = {"nb201_index", "arch_str"} - set(frame.columns)
+    if missing:
+        raise InvalidInputError(f"{path} lacks column(s) {', '.join(sorted(missing))}")
+    return frame.set_index("arch_str", drop=False)
+
+
+def load_nasbench201(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The whole table, indexed by canonical arch string."""
+    return _read(str(data_file("benchmarks/nasbench201.csv", data_dir, hint=_HINT)))
+
+
+def nb201_accuracy(dataset: str, metric: str = "test", data_dir: str | os.PathLike | None = None) -> pd.Series:
+    """arch string -> accuracy (%) on `dataset`; `metric` 'test' (the survey's choice) or 'val'."""
+    if metric not in ("test", "val"):
+        raise InvalidInputError(f"metric must be 'test' or 'val', got {metric!r}")
+    name = get_dataset(dataset).name
+    if name not in NB201_DATASETS:
+        raise InvalidInputError(f"NAS-Bench-201 has no {dataset!r}; choose one of {', '.join(NB201_DATASETS)}")
+    column = f"{NB201_DATASETS[name]}_{metric}_acc"
+    frame = load_nasbench201(data_dir)
+    if column not in frame.columns:
+        raise InvalidInputError(f"nasbench201.csv lacks column {column}")
+    return frame[column].rename(f"{name}_{metric}_acc")

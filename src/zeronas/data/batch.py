@@ -1,0 +1,233 @@
+"""Input batches for proxies: real images from .npz files or image folders, or a synthetic draw.
+
+Every draw is seeded. A `Batch` carries a second, disjoint draw (`x2`, `y2`) for proxies that
+need two mini-batches (ZiCo) and names its source so reports can say what the numbers rest on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from zeronas.config import find_data_dir
+from zeronas.data.datasets import DatasetInfo, get_dataset
+from zeronas.errors import DataNotFoundError, InvalidInputError
+
+
+@dataclass
+class Batch:
+    """A labelled image batch (normalised float32 NCHW) and where it came from."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    source: str = "tensor"
+    x2: torch.Tensor | None = None
+    y2: torch.Tensor | None = None
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_images(self.x, "batch images")
+        if self.y.ndim != 1 or self.y.shape[0] != self.x.shape[0]:
+            raise InvalidInputError(f"labels must have shape ({self.x.shape[0]},), got {tuple(self.y.shape)}")
+
+    @property
+    def synthetic(self) -> bool:
+        return self.source.startswith("synthetic")
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+
+def check_images(x: object, what: str = "images") -> None:
+    """Raise a one-line error unless `x` is a finite float tensor of shape N x C x H x W."""
+    if not isinstance(x, torch.Tensor):
+        raise InvalidInputError(f"{what} must be a torch.Tensor, got {type(x).__name__}")
+    if x.ndim != 4:
+        raise InvalidInputError(f"{what} must have shape N x C x H x W, got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise InvalidInputError(f"{what} must be floating point, got {x.dtype}")
+    if x.shape[0] < 1:
+        raise InvalidInputError(f"{what} is empty")
+    if not torch.isfinite(x).all():
+        raise InvalidInputError(f"{what} contain NaN or inf")
+
+
+def _normalise(images: np.ndarray, info: DatasetInfo, resolution: int) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0)
+    if x.shape[-1] != resolution or x.shape[-2] != resolution:
+        x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False)
+    mean = torch.tensor(info.mean).view(1, 3, 1, 1)
+    std = torch.tensor(info.std).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    if not path.exists():
+        raise DataNotFoundError(f"missing batch file {path}")
+    try:
+        with np.load(path) as data:
+            images, labels = data["images"], data["labels"]
+    except KeyError as exc:
+        raise InvalidInputError(f"{path} must hold arrays 'images' and 'labels' (missing {exc})") from None
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc}") from None
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise InvalidInputError(f"{path}: 'images' must be N x 3 x H x W uint8, got {images.shape}")
+    if labels.shape != (images.shape[0],):
+        raise InvalidInputError(f"{path}: 'labels' must have shape ({images.shape[0]},), got {labels.shape}")
+    return images, labels.astype(np.int64)
+
+
+def _draw(n_available: int, batch_size: int, seed: int, second: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    needed = batch_size * (2 if second else 1)
+    if n_available < batch_size:
+        raise InvalidInputError(f"batch size {batch_size} exceeds the {n_available} images available")
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n_available)
+    first = np.sort(perm[:batch_size])
+    if not second:
+        return first, None
+    # a second disjoint draw when the pool allows it, else an independent one
+    rest = perm[batch_size:needed] if n_available >= needed else rng.permutation(n_available)[:batch_size]
+    return first, np.sort(rest)
+
+
+def batch_from_arrays(
+    images: np.ndarray,
+    labels: np.ndarray,
+    info: DatasetInfo,
+    batch_size: int,
+    seed: int,
+    resolution: int | None = None,
+    source: str = "arrays",
+    second: bool = True,
+) -> Batch:
+    """Draw a seeded batch (and a disjoint second one) from uint8 image arrays."""
+    resolution = resolution or info.resolution
+    first, other = _draw(len(images), batch_size, seed, second)
+    x = _normalise(images[first], info, resolution)
+    y = torch.from_numpy(labels[first])
+    x2 = y2 = None
+    if other is not None:
+        x2, y2 = _normalise(images[other], info, resolution), torch.from_numpy(labels[other])
+    return Batch(x, y, source=source, x2=x2, y2=y2, meta={"indices": first.tolist()})
+
+
+def npz_batch(
+    path: str | os.PathLike,
+    dataset: str,
+    batch_size: int = 64,
+    seed: int = 0,
+    resolution: int | None = None,
+    second: bool = True,
+) -> Batch:
+    """A seeded batch from an .npz file with `images` (uint8 NCHW) and `labels`."""
+    info = get_dataset(dataset)
+    images, labels = _load_npz(Path(path))
+    labels = labels - info.label_offset
+    keep = (labels >= 0) & (labels < info.num_classes)
+    note = ""
+    if not keep.all():
+        note = f", {int(keep.sum())} of {len(labels)} images with labels in the {info.num_classes} classes"
+        images, labels = images[keep], labels[keep]
+    return batch_from_arrays(
+        images, labels, info, batch_size, seed, resolution, source=f"{Path(path).name}{note}", second=second
+    )
+
+
+def folder_batch(
+    root: str | os.PathLike,
+    dataset: str,
+    batch_size: int = 64,
+    seed: int = 0,
+    resolution: int | None = None,
+    second: bool = True,
+) -> Batch:
+    """A seeded batch from a torchvision-style folder (one sub-folder of images per class)."""
+    from torchvision.datasets import ImageFolder
+
+    info = get_dataset(dataset)
+    resolution = resolution or info.resolution
+    if not Path(root).is_dir():
+        raise DataNotFoundError(f"image folder {root} does not exist")
+    try:
+        folder = ImageFolder(str(root))
+    except (FileNotFoundError, RuntimeError) as exc:
+        raise InvalidInputError(f"cannot read image folder {root}: {exc}") from None
+    first, other = _draw(len(folder), batch_size, seed, second)
+
+    def load(indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        arrays, targets = [], []
+        for i in indices:
+            image, target = folder[int(i)]
+            image = image.convert("RGB").resize((resolution, resolution))
+            arrays.append(np.asarray(image).transpose(2, 0, 1))
+            targets.append(target)
+        return _normalise(np.stack(arrays), info, resolution), torch.tensor(targets, dtype=torch.int64)
+
+    x, y = load(first)
+    x2, y2 = load(other) if other is not None else (None, None)
+    return Batch(x, y, source=f"folder {root}", x2=x2, y2=y2, meta={"indices": first.tolist()})
+
+
+def synthetic_batch(
+    num_classes: int,
+    resolution: int,
+    batch_size: int = 64,
+    seed: int = 0,
+    channels: int = 3,
+    second: bool = True,
+) -> Batch:
+    """Gaussian N(0, 1) images (already 'normalised') with uniformly drawn labels."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def draw() -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.randn(batch_size, channels, resolution, resolution, generator=gen)
+        return x, torch.randint(0, num_classes, (batch_size,), generator=gen)
+
+    x, y = draw()
+    x2, y2 = draw() if second else (None, None)
+    return Batch(x, y, source="synthetic N(0,1)", x2=x2, y2=y2)
+
+
+def load_batch(
+    dataset: str = "cifar10",
+    batch_size: int = 64,
+    seed: int = 0,
+    resolution: int | None = None,
+    source: str = "auto",
+    data_dir: str | os.PathLike | None = None,
+    num_classes: int | None = None,
+    second: bool = True,
+) -> Batch:
+    """The standard way to get a proxy batch.
+
+    `source`: 'auto' (the data set's real batch file when the data directory has it, else a
+    synthetic batch, said in `Batch.source`), 'real' (error when missing), 'synthetic', a path
+    to an .npz file, or a path to an image folder.
+    """
+    info = get_dataset(dataset) if dataset else None
+    resolution = resolution or (info.resolution if info else 32)
+    classes = num_classes or (info.num_classes if info else 10)
+    if source == "synthetic":
+        return synthetic_batch(classes, resolution, batch_size, seed, second=second)
+    if source not in ("auto", "real"):
+        path = Path(source)
+        if path.is_dir():
+            return folder_batch(path, dataset, batch_size, seed, resolution, second)
+        return npz_batch(path, dataset, batch_size, seed, resolution, second)
+    root = find_data_dir(data_dir)
+    candidate = root / info.batch_file if (root and info and info.batch_file) else None
+    if candidate is not None and candidate.exists():
+        return npz_batch(candidate, dataset, batch_size, seed, resolution, second)
+    if source == "real":
+        where = candidate or f"data directory for {dataset}"
+        raise DataNotFoundError(f"no real batch for {dataset}: {where} not found")
+    batch = synthetic_batch(classes, resolution, batch_size, seed, second=second)
+    batch.source = f"synthetic N(0,1) (no real {dataset} batch in the data directory)"
+    return batch

@@ -1,0 +1,90 @@
+"""Metadata of the image data sets zeronas knows: classes, resolution, normalisation, batch files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zeronas.registry import Registry
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a proxy batch for this data set looks like."""
+
+    name: str
+    num_classes: int
+    resolution: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    #: npz file (relative to the data directory) holding real images of this data set
+    batch_file: str | None = None
+    #: first valid label of the file's labels (ImageNet16 files are 1-based)
+    label_offset: int = 0
+
+
+_DATASETS: Registry[DatasetInfo] = Registry("dataset")
+_ALIASES = {
+    "imagenet16-120": "ImageNet16-120",
+    "imagenet16_120": "ImageNet16-120",
+    "in16": "ImageNet16-120",
+    "imagenet16": "ImageNet16-120",
+    "c10": "cifar10",
+    "c100": "cifar100",
+}
+
+
+def register_dataset(info: DatasetInfo) -> DatasetInfo:
+    """Make a data set known by name."""
+    return _DATASETS.add(info.name, info)
+
+
+def get_dataset(name: str) -> DatasetInfo:
+    """Metadata of a data set by name (case-insensitive aliases like 'in16' accepted)."""
+    return _DATASETS.get(_ALIASES.get(name.lower(), name.lower() if name.lower() in _DATASETS else name))
+
+
+def list_datasets() -> list[str]:
+    return _DATASETS.names()
+
+
+# AutoDL's normalisation constants (NAS-Bench-201 training pipeline).
+register_dataset(
+    DatasetInfo(
+        "cifar10",
+        10,
+        32,
+        (125.3 / 255, 123.0 / 255, 113.9 / 255),
+        (63.0 / 255, 62.1 / 255, 66.7 / 255),
+        batch_file="data/cifar10_test_head.npz",
+    )
+)
+register_dataset(
+    DatasetInfo(
+        "cifar100",
+        100,
+        32,
+        (129.3 / 255, 124.1 / 255, 112.4 / 255),
+        (68.2 / 255, 65.4 / 255, 70.4 / 255),
+        batch_file="data/cifar100_sample_960.npz",
+    )
+)
+register_dataset(
+    DatasetInfo(
+        "ImageNet16-120",
+        120,
+        16,
+        (122.68 / 255, 116.66 / 255, 104.01 / 255),
+        (63.22 / 255, 61.26 / 255, 65.09 / 255),
+        batch_file="data/imagenet16_sample_960.npz",
+        label_offset=1,
+    )
+)
+register_dataset(
+    DatasetInfo(
+        "imagenet",
+        1000,
+        224,
+        (0.485, 0.456, 0.406),
+        (0.229, 0.224, 0.225),
+    )
+)

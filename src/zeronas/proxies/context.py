@@ -1,0 +1,115 @@
+"""What a proxy function receives: the batch, the seed, copies of the model, shared-pass results.
+
+Proxies never build models or load data. They read the artifacts the engine computed in the
+shared pass (gradients, Jacobian, NTK, ReLU kernel, Fisher values) or run their own passes on
+fresh copies from `copy_model()`, which never touch the caller's model.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from zeronas.errors import NotApplicableError
+
+_DROP_TYPES = ("DropPath", "StochasticDepth", "DropBlock2d", "DropBlock")
+
+
+def prepare_copy(model: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
+    """A deep copy in the proxies' standard state.
+
+    Train mode (BN uses batch statistics) with dropout and drop-path switched off, no in-place
+    activations (hooks must see the values autograd saw), every parameter requiring grad.
+    """
+    net = copy.deepcopy(model).to(dtype)
+    net.train()
+    for module in net.modules():
+        if isinstance(module, nn.modules.dropout._DropoutNd) or type(module).__name__ in _DROP_TYPES:
+            module.eval()
+        if getattr(module, "inplace", None) is True:
+            module.inplace = False
+    for param in net.parameters():
+        param.requires_grad_(True)
+    return net
+
+
+def logits_of(output: object) -> torch.Tensor:
+    """Normalise a model output to its logits tensor (AutoDL returns (features, logits))."""
+    if isinstance(output, torch.Tensor):
+        return output
+    if isinstance(output, list | tuple) and output and isinstance(output[-1], torch.Tensor):
+        return output[-1]
+    logits = getattr(output, "logits", None)
+    if isinstance(logits, torch.Tensor):
+        return logits
+    raise NotApplicableError(f"model output is {type(output).__name__}, not a logits tensor")
+
+
+def prunable_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Conv and Linear modules with a weight: the layers pruning-style proxies sum over."""
+    return [
+        (name, m)
+        for name, m in net.named_modules()
+        if isinstance(m, nn.modules.conv._ConvNd | nn.Linear) and isinstance(getattr(m, "weight", None), torch.Tensor)
+    ]
+
+
+def prunable_weights(net: nn.Module) -> dict[str, torch.Tensor]:
+    """name -> weight tensor of every prunable layer (biases never included)."""
+    return {name: m.weight for name, m in prunable_layers(net)}
+
+
+@dataclass
+class ProxyContext:
+    """Inputs and shared-pass artifacts handed to every proxy function."""
+
+    model: nn.Module
+    x: torch.Tensor
+    y: torch.Tensor
+    seed: int = 0
+    x2: torch.Tensor | None = None
+    y2: torch.Tensor | None = None
+    labels_given: bool = True
+    num_classes: int | None = None
+    # shared-pass artifacts (filled by the engine when a requested proxy needs them)
+    weights: dict[str, torch.Tensor] = field(default_factory=dict)
+    grads: dict[str, torch.Tensor | None] = field(default_factory=dict)
+    fisher: dict[str, tuple[torch.Tensor, int]] = field(default_factory=dict)
+    relu_kernel: torch.Tensor | None = None
+    relu_units: int = 0
+    jacobian: torch.Tensor | None = None
+    ntk_gram: torch.Tensor | None = None
+    hessian_grads: dict[str, torch.Tensor | None] = field(default_factory=dict)
+    logits: torch.Tensor | None = None
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[1:])
+
+    def copy_model(self, dtype: torch.dtype = torch.float32) -> nn.Module:
+        """A fresh prepared copy of the caller's model (see `prepare_copy`)."""
+        return prepare_copy(self.model, dtype)
+
+    def generator(self, tag: str) -> torch.Generator:
+        """A torch generator seeded from (seed, tag): draws do not depend on which proxies run."""
+        digest = hashlib.sha256(f"{self.seed}:{tag}".encode()).digest()
+        return torch.Generator(device=self.x.device).manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+
+    def randn(self, tag: str, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """Seeded Gaussian tensor on the batch's device."""
+        return torch.randn(*shape, generator=self.generator(tag), dtype=dtype, device=self.x.device)
+
+    def require(self, artifact: str) -> object:
+        """An artifact of the shared pass; a clear error if the engine did not produce it."""
+        value = getattr(self, artifact)
+        if value is None or (isinstance(value, dict) and not value):
+            raise NotApplicableError(f"shared-pass artifact '{artifact}' is unavailable")
+        return value

@@ -1,0 +1,58 @@
+"""SynFlow and FreeREA's LogSynflow (PROXIES.md §5): data-free path-norm saliency.
+
+On a float64 copy with BatchNorm removed and every state tensor replaced by its absolute value,
+an all-ones input of batch 1 is pushed through; R = Σ logits is back-propagated.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from zeronas.errors import NotApplicableError
+from zeronas.proxies.context import ProxyContext, logits_of, prunable_weights
+from zeronas.proxies.registry import register_proxy
+
+_BN = (nn.modules.batchnorm._BatchNorm,)
+
+
+def _strip_norm(net: nn.Module) -> None:
+    for name, child in list(net.named_children()):
+        if isinstance(child, _BN):
+            setattr(net, name, nn.Identity())
+        else:
+            _strip_norm(child)
+
+
+def _synflow_grads(ctx: ProxyContext) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    net = ctx.copy_model(dtype=torch.float64)
+    _strip_norm(net)
+    with torch.no_grad():
+        for tensor in net.state_dict().values():
+            if tensor.is_floating_point():
+                tensor.abs_()
+    weights = prunable_weights(net)
+    ones = torch.ones((1, *ctx.input_shape), dtype=torch.float64, device=ctx.x.device)
+    total = logits_of(net(ones)).sum()
+    grads = torch.autograd.grad(total, list(weights.values()), allow_unused=True)
+    pairs = [(w.detach(), g) for w, g in zip(weights.values(), grads, strict=True) if g is not None]
+    if not pairs:
+        raise NotApplicableError("no Conv/Linear weight is on a path to the output")
+    return pairs
+
+
+@register_proxy("synflow", needs=("own",), family="synflow")
+def synflow(ctx: ProxyContext) -> float:
+    """ln of Σ|θ·∂R/∂θ| (NASLib's 'synflow', a monotone log of the raw score); 0 when R is disconnected."""
+    total = sum(float((w * g).abs().sum()) for w, g in _synflow_grads(ctx))
+    if total == 0.0:
+        return 0.0
+    return math.log(total)
+
+
+@register_proxy("logsynflow", needs=("own",), family="synflow")
+def logsynflow(ctx: ProxyContext) -> float:
+    """FreeREA's LogSynflow: Σ|θ · ln(1 + ∂R/∂θ)|, the log taken per weight."""
+    return float(sum(float((w * torch.log1p(g)).abs().sum()) for w, g in _synflow_grads(ctx)))

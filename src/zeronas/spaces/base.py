@@ -1,0 +1,72 @@
+"""The search-space protocol: canonical keys, sampling, variation operators, encoding, building.
+
+A space knows nothing about proxies or benchmarks. Keys are canonical strings; every method that
+takes a key validates it (through `validate`) and raises `InvalidArchError` with one line naming
+what is wrong.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+
+import numpy as np
+from torch import nn
+
+
+class SearchSpace(ABC):
+    """Base class of every search space."""
+
+    #: registry name, e.g. "nb201"
+    name: str = ""
+    #: default input resolution and number of classes for `build`
+    resolution: int = 32
+    num_classes: int = 10
+
+    @abstractmethod
+    def validate(self, key: str) -> str:
+        """Return the canonical form of `key`, or raise InvalidArchError naming the problem."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator) -> str:
+        """Draw one architecture key uniformly (or from the space's natural prior)."""
+
+    @abstractmethod
+    def mutate(self, key: str, rng: np.random.Generator) -> str:
+        """Return a different key one random local change away from `key`."""
+
+    @abstractmethod
+    def crossover(self, a: str, b: str, rng: np.random.Generator) -> str:
+        """Return a child key mixing the choices of `a` and `b`."""
+
+    @abstractmethod
+    def neighbours(self, key: str) -> list[str]:
+        """All keys one local change away from `key`."""
+
+    @abstractmethod
+    def build(self, key: str, num_classes: int | None = None, **kwargs: object) -> nn.Module:
+        """Build the PyTorch network of `key`, mapping an image batch to logits."""
+
+    @abstractmethod
+    def encode(self, key: str) -> np.ndarray:
+        """A fixed-length float vector describing `key` (for predictors and NSGA-II)."""
+
+    @property
+    def size(self) -> int | None:
+        """Number of architectures when finite and enumerable, else None."""
+        return None
+
+    def enumerate(self) -> Iterator[str]:
+        """Yield every key of a finite space in a fixed order."""
+        raise NotImplementedError(f"space {self.name!r} cannot be enumerated")
+
+    def sample_many(self, n: int, rng: np.random.Generator, unique: bool = True) -> list[str]:
+        """Draw `n` keys; with `unique`, without repetition (capped at the space size)."""
+        if not unique:
+            return [self.sample(rng) for _ in range(n)]
+        if self.size is not None and n >= self.size:
+            return list(self.enumerate())
+        seen: dict[str, None] = {}
+        while len(seen) < n:
+            seen.setdefault(self.sample(rng), None)
+        return list(seen)

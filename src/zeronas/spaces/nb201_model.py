@@ -1,0 +1,134 @@
+"""The exact AutoDL / NAS-Bench-201 network (`TinyNetwork` with `InferCell`s), returning logits.
+
+Macro skeleton: stem conv3x3+BN, 3 stages of N cells (C, 2C, 4C) separated by ResNet reduction
+blocks, then BN-ReLU-GAP-Linear. Modules are created in AutoDL's order so that default
+initialisation consumes the random stream the same way.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+OP_NAMES = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
+
+
+class ReLUConvBN(nn.Sequential):
+    """ReLU -> Conv (no bias) -> BN, the 'nor_conv' op and the reduction block's branch layers."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, padding: int) -> None:
+        super().__init__(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
+            nn.BatchNorm2d(c_out, affine=True, track_running_stats=True),
+        )
+
+
+class Zero(nn.Module):
+    """The 'none' op: the input times zero, kept in the graph (it passes zero gradients)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mul(0.0)
+
+
+def make_op(name: str, channels: int) -> nn.Module:
+    """Build one NB201 cell operation on `channels` channels (stride 1)."""
+    if name == "none":
+        return Zero()
+    if name == "skip_connect":
+        return nn.Identity()
+    if name == "nor_conv_3x3":
+        return ReLUConvBN(channels, channels, 3, 1, 1)
+    if name == "nor_conv_1x1":
+        return ReLUConvBN(channels, channels, 1, 1, 0)
+    if name == "avg_pool_3x3":
+        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    raise ValueError(f"unknown NB201 op {name!r}")
+
+
+class ResNetBasicBlock(nn.Module):
+    """Reduction block: ReLUConvBN(stride 2) -> ReLUConvBN, plus AvgPool2d(2)+Conv1x1 shortcut."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv_a = ReLUConvBN(c_in, c_out, 3, 2, 1)
+        self.conv_b = ReLUConvBN(c_out, c_out, 3, 1, 1)
+        self.downsample = nn.Sequential(
+            nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
+            nn.Conv2d(c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.downsample(x) + self.conv_b(self.conv_a(x))
+
+
+class InferCell(nn.Module):
+    """A 4-node DAG cell; `genotype[j-1]` lists (op, source) for the incoming edges of node j."""
+
+    def __init__(self, genotype: tuple[tuple[tuple[str, int], ...], ...], channels: int) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList()
+        self.node_inputs: list[list[int]] = []
+        self.node_ops: list[list[int]] = []
+        for incoming in genotype:
+            ops, sources = [], []
+            for op_name, source in incoming:
+                ops.append(len(self.layers))
+                sources.append(source)
+                self.layers.append(make_op(op_name, channels))
+            self.node_ops.append(ops)
+            self.node_inputs.append(sources)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes = [x]
+        for ops, sources in zip(self.node_ops, self.node_inputs, strict=True):
+            total = self.layers[ops[0]](nodes[sources[0]])
+            for op, src in zip(ops[1:], sources[1:], strict=True):
+                total = total + self.layers[op](nodes[src])
+            nodes.append(total)
+        return nodes[-1]
+
+
+class TinyNetwork(nn.Module):
+    """The NAS-Bench-201 macro network; `forward` returns logits only."""
+
+    def __init__(
+        self,
+        genotype: tuple[tuple[tuple[str, int], ...], ...],
+        num_classes: int,
+        channels: int = 16,
+        cells_per_stage: int = 5,
+    ) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, channels, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(channels)
+        )
+        widths = (
+            [channels] * cells_per_stage
+            + [channels * 2]
+            + [channels * 2] * cells_per_stage
+            + [channels * 4]
+            + [channels * 4] * cells_per_stage
+        )
+        reductions = [False] * cells_per_stage + [True] + [False] * cells_per_stage + [True]
+        reductions += [False] * cells_per_stage
+        self.cells = nn.ModuleList()
+        c_prev = channels
+        for width, reduction in zip(widths, reductions, strict=True):
+            cell = ResNetBasicBlock(c_prev, width) if reduction else InferCell(genotype, width)
+            self.cells.append(cell)
+            c_prev = width
+        self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=True))
+        self.global_pooling = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c_prev, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Feature map before global average pooling."""
+        x = self.stem(x)
+        for cell in self.cells:
+            x = cell(x)
+        return self.lastact(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = self.global_pooling(self.forward_features(x)).flatten(1)
+        return self.classifier(pooled)
