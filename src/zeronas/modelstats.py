@@ -11,8 +11,8 @@ ones included, so it is the right cost for ViTs.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -78,9 +78,21 @@ def _dummy_input(model: nn.Module, input_shape: Sequence[int]) -> torch.Tensor:
     return torch.rand(*input_shape, generator=torch.Generator().manual_seed(0), dtype=dtype).to(device)
 
 
+@contextlib.contextmanager
+def _inference_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode and no_grad on `model` itself (no copy, no state change); modes restored after."""
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        for module, mode in modes.items():
+            module.training = mode
+
+
 def count_flops(model: nn.Module, input_shape: Sequence[int]) -> int:
     """FLOPs of one forward at `input_shape` (use batch 1), tensorwatch convention (see module doc)."""
-    net = copy.deepcopy(model).eval()
     total = 0
 
     def hook(module: nn.Module, args: tuple, output: object) -> None:
@@ -89,9 +101,9 @@ def count_flops(model: nn.Module, input_shape: Sequence[int]) -> int:
         if inp is not None and out is not None:
             total += int(_leaf_flops(module, inp, out))
 
-    handles = [m.register_forward_hook(hook) for m in net.modules() if not any(True for _ in m.children())]
+    handles = [m.register_forward_hook(hook) for m in model.modules() if not any(True for _ in m.children())]
     try:
-        with torch.no_grad():
+        with _inference_mode(model) as net:
             net(_dummy_input(net, input_shape))
     finally:
         for h in handles:
@@ -101,8 +113,7 @@ def count_flops(model: nn.Module, input_shape: Sequence[int]) -> int:
 
 def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
     """Multiply-accumulates of one forward at `input_shape`, from aten-level op counting."""
-    net = copy.deepcopy(model).eval()
     counter = FlopCounterMode(display=False)
-    with torch.no_grad(), counter:
+    with _inference_mode(model) as net, counter:
         net(_dummy_input(net, input_shape))
     return counter.get_total_flops() // 2

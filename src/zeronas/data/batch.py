@@ -115,7 +115,8 @@ def batch_from_arrays(
     x2 = y2 = None
     if other is not None:
         x2, y2 = _normalise(images[other], info, resolution), torch.from_numpy(labels[other])
-    return Batch(x, y, source=source, x2=x2, y2=y2, meta={"indices": first.tolist()})
+    meta = {"indices": first.tolist(), "indices2": [] if other is None else other.tolist()}
+    return Batch(x, y, source=source, x2=x2, y2=y2, meta=meta)
 
 
 def npz_batch(

@@ -19,22 +19,57 @@ from zeronas.errors import NotApplicableError
 _DROP_TYPES = ("DropPath", "StochasticDepth", "DropBlock2d", "DropBlock")
 
 
-def prepare_copy(model: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
-    """A deep copy in the proxies' standard state.
-
-    Train mode (BN uses batch statistics) with dropout and drop-path switched off, no in-place
-    activations (hooks must see the values autograd saw), every parameter requiring grad.
-    """
-    net = copy.deepcopy(model).to(dtype)
+def set_proxy_mode(net: nn.Module) -> None:
+    """Train mode (BN uses batch statistics) with dropout and drop-path switched off."""
     net.train()
     for module in net.modules():
         if isinstance(module, nn.modules.dropout._DropoutNd) or type(module).__name__ in _DROP_TYPES:
             module.eval()
+
+
+def prepare_copy(model: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
+    """A deep copy in the proxies' standard state.
+
+    Proxy mode (see `set_proxy_mode`), no in-place activations (hooks must see the values autograd
+    saw), every parameter requiring grad.
+    """
+    net = copy.deepcopy(model).to(dtype)
+    set_proxy_mode(net)
+    for module in net.modules():
         if getattr(module, "inplace", None) is True:
             module.inplace = False
     for param in net.parameters():
         param.requires_grad_(True)
     return net
+
+
+class WorkingCopy:
+    """One prepared copy of the caller's model, restored to the pristine state on every checkout.
+
+    `copy.deepcopy` of a network costs more than a forward pass of it, and a proxy set runs up to
+    eight private passes; restoring a snapshot of the state dict is far cheaper and gives the same
+    starting point. Proxies may change values in place (abs, re-init, dtype, running stats) but
+    must remove the hooks they add and must not replace sub-modules.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self._model = model
+        self._net: nn.Module | None = None
+        self._state: dict[str, torch.Tensor] = {}
+
+    def checkout(self, dtype: torch.dtype = torch.float32) -> nn.Module:
+        if self._net is None:
+            self._net = prepare_copy(self._model)
+            self._state = {k: v.detach().clone() for k, v in self._net.state_dict().items()}
+            net = self._net
+        else:
+            net = self._net.float()
+            with torch.no_grad():
+                net.load_state_dict(self._state)
+            set_proxy_mode(net)
+            for param in net.parameters():
+                param.grad = None
+        return net.to(dtype)
 
 
 def logits_of(output: object) -> torch.Tensor:
@@ -84,7 +119,9 @@ class ProxyContext:
     jacobian: torch.Tensor | None = None
     ntk_gram: torch.Tensor | None = None
     hessian_grads: dict[str, torch.Tensor | None] = field(default_factory=dict)
+    hessian_error: str = ""
     logits: torch.Tensor | None = None
+    _working: WorkingCopy | None = field(default=None, repr=False)
 
     @property
     def batch_size(self) -> int:
@@ -95,8 +132,13 @@ class ProxyContext:
         return tuple(self.x.shape[1:])
 
     def copy_model(self, dtype: torch.dtype = torch.float32) -> nn.Module:
-        """A fresh prepared copy of the caller's model (see `prepare_copy`)."""
-        return prepare_copy(self.model, dtype)
+        """The working copy of the caller's model in its pristine, prepared state.
+
+        The same module is handed out again (restored) to the next proxy: use it, then let it go.
+        """
+        if self._working is None:
+            self._working = WorkingCopy(self.model)
+        return self._working.checkout(dtype)
 
     def generator(self, tag: str) -> torch.Generator:
         """A torch generator seeded from (seed, tag): draws do not depend on which proxies run."""

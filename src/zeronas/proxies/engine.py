@@ -18,7 +18,7 @@ from torch import nn
 
 from zeronas.data.batch import Batch, check_images
 from zeronas.errors import InvalidInputError, NotApplicableError, ZeronasError
-from zeronas.proxies.context import ProxyContext, logits_of, prepare_copy
+from zeronas.proxies.context import ProxyContext, logits_of
 from zeronas.proxies.registry import SHARED_NEEDS, get_proxy, resolve_proxies
 from zeronas.proxies.shared_pass import run_shared_pass
 
@@ -95,7 +95,7 @@ def _model_device(model: nn.Module) -> torch.device:
 
 def _draw_labels(ctx: ProxyContext) -> None:
     """When the caller gave no labels: learn the output size and draw uniform labels (seeded)."""
-    net = prepare_copy(ctx.model).eval()
+    net = ctx.copy_model().eval()
     with torch.no_grad():
         classes = int(logits_of(net(ctx.x[:1])).shape[-1])
     gen = ctx.generator("labels")

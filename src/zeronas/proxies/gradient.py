@@ -41,6 +41,8 @@ def plain(ctx: ProxyContext) -> float:
 @register_proxy("grasp", needs=("grads", "hessian"), family="gradient")
 def grasp(ctx: ProxyContext) -> float:
     """Gradient signal preservation: sum of -θ · (H g), with H the loss Hessian and g its gradient."""
+    if ctx.hessian_error:
+        raise NotApplicableError(f"Hessian-gradient product failed: {ctx.hessian_error}")
     hg = ctx.hessian_grads
     if not hg or all(h is None for h in hg.values()):
         raise NotApplicableError("the loss gradient has no curvature path to the weights")

@@ -15,9 +15,10 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from zeronas.errors import InvalidInputError, NotApplicableError
-from zeronas.proxies.context import ProxyContext, logits_of, prepare_copy, prunable_layers
+from zeronas.proxies.context import ProxyContext, logits_of, prunable_layers
 
 
 def _is_relu(module: nn.Module) -> bool:
@@ -105,23 +106,36 @@ def _ntk_gram(logits: torch.Tensor, params: list[torch.Tensor], retain: bool) ->
     return g @ g.T
 
 
+def _hessian_grads(layers: list, weights: list[torch.Tensor], grads: tuple) -> dict[str, torch.Tensor | None]:
+    """H g for the CE loss: the gradient of z = <stopgrad(g), g> w.r.t. the weights."""
+    used = [g for g in grads if g is not None]
+    z = sum((g.detach() * g).sum() for g in used) if used else None
+    if z is None or not z.requires_grad:
+        return {name: None for name, _ in layers}
+    hg = torch.autograd.grad(z, weights, allow_unused=True)
+    return {name: (h.detach() if h is not None else None) for (name, _), h in zip(layers, hg, strict=True)}
+
+
 def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
     """Fill `ctx` with the artifacts in `needs`; return seconds spent per artifact ('forward' too)."""
     seconds: dict[str, float] = {}
-    net = prepare_copy(ctx.model, dtype=ctx.x.dtype)
+    net = ctx.copy_model(dtype=ctx.x.dtype)
     hooks = _Hooks(net, ctx, relu="relu_kernel" in needs, fisher="fisher" in needs)
     want_grads = bool(needs & {"grads", "fisher", "hessian"})
     try:
         start = time.perf_counter()
         x = ctx.x.detach().clone().requires_grad_("jacobian" in needs)
-        logits = logits_of(net(x))
+        # fused attention kernels have no double backward; GraSP's Hessian product needs one
+        backends = [SDPBackend.MATH] if "hessian" in needs else list(SDPBackend)
+        with sdpa_kernel(backends):
+            logits = logits_of(net(x))
         if logits.ndim != 2:
             raise NotApplicableError(f"logits must be 2-D (batch x classes), got shape {tuple(logits.shape)}")
         ctx.logits = logits.detach()
         ctx.num_classes = int(logits.shape[1])
         layers = prunable_layers(net)
         weights = [m.weight for _, m in layers]
-        ctx.weights = {name: m.weight.detach() for name, m in layers}
+        ctx.weights = {name: m.weight.detach().clone() for name, m in layers}
         seconds["forward"] = time.perf_counter() - start
         pending = [n for n in ("jacobian", "ntk", "hessian") if n in needs]
 
@@ -156,15 +170,10 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
             seconds["ntk"] = time.perf_counter() - start
         if "hessian" in needs:
             start = time.perf_counter()
-            used = [(w, g) for w, g in zip(weights, grads, strict=True) if g is not None]
-            z = sum((g.detach() * g).sum() for _, g in used) if used else None
-            if z is None or not z.requires_grad:
-                ctx.hessian_grads = {name: None for name, _ in layers}
-            else:
-                hg = torch.autograd.grad(z, weights, allow_unused=True)
-                ctx.hessian_grads = {
-                    name: (h.detach() if h is not None else None) for (name, _), h in zip(layers, hg, strict=True)
-                }
+            try:
+                ctx.hessian_grads = _hessian_grads(layers, weights, grads)
+            except RuntimeError as exc:  # an op without double backward fails GraSP alone
+                ctx.hessian_error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
             seconds["hessian"] = time.perf_counter() - start
     finally:
         hooks.remove()

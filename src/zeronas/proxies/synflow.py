@@ -18,24 +18,25 @@ from zeronas.proxies.registry import register_proxy
 _BN = (nn.modules.batchnorm._BatchNorm,)
 
 
-def _strip_norm(net: nn.Module) -> None:
-    for name, child in list(net.named_children()):
-        if isinstance(child, _BN):
-            setattr(net, name, nn.Identity())
-        else:
-            _strip_norm(child)
+def _bypass(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor:
+    """Forward hook making a BatchNorm an identity (its own output is discarded)."""
+    return args[0]
 
 
 def _synflow_grads(ctx: ProxyContext) -> list[tuple[torch.Tensor, torch.Tensor]]:
     net = ctx.copy_model(dtype=torch.float64)
-    _strip_norm(net)
+    handles = [m.register_forward_hook(_bypass) for m in net.modules() if isinstance(m, _BN)]
     with torch.no_grad():
         for tensor in net.state_dict().values():
             if tensor.is_floating_point():
                 tensor.abs_()
     weights = prunable_weights(net)
     ones = torch.ones((1, *ctx.input_shape), dtype=torch.float64, device=ctx.x.device)
-    total = logits_of(net(ones)).sum()
+    try:
+        total = logits_of(net(ones)).sum()
+    finally:
+        for handle in handles:
+            handle.remove()
     grads = torch.autograd.grad(total, list(weights.values()), allow_unused=True)
     pairs = [(w.detach(), g) for w, g in zip(weights.values(), grads, strict=True) if g is not None]
     if not pairs:
@@ -54,5 +55,10 @@ def synflow(ctx: ProxyContext) -> float:
 
 @register_proxy("logsynflow", needs=("own",), family="synflow")
 def logsynflow(ctx: ProxyContext) -> float:
-    """FreeREA's LogSynflow: Σ|θ · ln(1 + ∂R/∂θ)|, the log taken per weight."""
-    return float(sum(float((w * torch.log1p(g)).abs().sum()) for w, g in _synflow_grads(ctx)))
+    """FreeREA's LogSynflow: Σ|θ · ln(1 + ∂R/∂θ)|, the log taken per weight.
+
+    In ReLU networks every gradient here is ≥ 0; where non-ReLU layers (GELU, LayerNorm, softmax)
+    make one negative, the sign-symmetric log, |θ|·ln(1 + |g|), keeps the value defined and equal
+    to the definition on all non-negative gradients.
+    """
+    return float(sum(float((w.abs() * torch.log1p(g.abs())).sum()) for w, g in _synflow_grads(ctx)))

@@ -1,0 +1,148 @@
+"""Proxy cost benchmark: fused engine vs each proxy on its own vs one plain forward+backward.
+
+For NB201 cells with small / median / large FLOPs and a timm ResNet-18 at reduced resolution, all
+measured in the same run on the same batch:
+  - seconds of one plain forward + backward (CE loss) of the model: the baseline,
+  - seconds per proxy when the whole set goes through the engine once (fused),
+  - seconds of the whole set fused, and of each proxy computed on its own (separate),
+and the ratios `suite / fwd+bwd` (also without the per-sample proxies ntk_cond and gradsign) and
+`separate / fused`. Results go to JSON with the machine description.
+
+    python benchmarks/proxies.py [--batch-size 64] [--threads 1] [--repeats 3] [--out results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+import zeronas
+from zeronas.evaluation.scoring import build_seeded
+from zeronas.hardware import get_cost
+from zeronas.proxies import list_proxies
+from zeronas.spaces.zoo import build_named_model
+
+PER_SAMPLE = ("ntk_cond", "gradsign")
+
+
+def nb201_cells(dataset: str) -> dict[str, str]:
+    """The cells with the smallest, median and largest FLOPs among a seeded sample of 300."""
+    import numpy as np
+
+    space = zeronas.create_space("nb201")
+    flops = get_cost("flops")
+    keys = space.sample_many(300, np.random.default_rng(0))
+    ranked = sorted(keys, key=lambda k: flops(space, k, dataset))
+    return {"nb201-small": ranked[0], "nb201-median": ranked[len(ranked) // 2], "nb201-large": ranked[-1]}
+
+
+def fwd_bwd_seconds(model: torch.nn.Module, batch: zeronas.Batch, repeats: int) -> float:
+    """Median seconds of one plain forward + CE backward in train mode."""
+    model.train()
+    times = []
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        loss = F.cross_entropy(model(batch.x), batch.y)
+        loss.backward()
+        times.append(time.perf_counter() - start)
+        model.zero_grad(set_to_none=True)
+    return statistics.median(times[1:])
+
+
+def bench_model(name: str, model: torch.nn.Module, batch: zeronas.Batch, repeats: int) -> dict:
+    proxies = list_proxies()
+    baseline = fwd_bwd_seconds(model, batch, repeats)
+    fused_runs, per_proxy = [], {p: [] for p in proxies}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        scores = zeronas.score(model, batch, proxies, seed=0)
+        fused_runs.append(time.perf_counter() - start)
+        for p, detail in scores.details.items():
+            per_proxy[p].append(detail.seconds)
+    fused = statistics.median(fused_runs)
+    cheap = [p for p in proxies if p not in PER_SAMPLE]
+    start = time.perf_counter()
+    zeronas.score(model, batch, cheap, seed=0)
+    fused_cheap = time.perf_counter() - start
+    separate = {}
+    for p in proxies:
+        start = time.perf_counter()
+        zeronas.score(model, batch, [p], seed=0)
+        separate[p] = time.perf_counter() - start
+    per_sample_alone = sum(separate[p] for p in PER_SAMPLE)
+    result = {
+        "model": name,
+        "fwd_bwd_s": baseline,
+        "fused_all_s": fused,
+        "fused_without_per_sample_s": fused_cheap,
+        "separate_all_s": sum(separate.values()),
+        "per_sample_part_alone_s": per_sample_alone,
+        "per_proxy_fused_s": {p: statistics.median(v) for p, v in per_proxy.items()},
+        "per_proxy_alone_s": separate,
+        "status": {p: d.status for p, d in scores.details.items()},
+    }
+    result["ratio_suite_without_per_sample_over_fwd_bwd"] = fused_cheap / baseline
+    result["ratio_suite_over_fwd_bwd"] = fused / baseline
+    result["ratio_separate_over_fused"] = result["separate_all_s"] / fused
+    result["ratio_suite_over_per_sample_part"] = fused / per_sample_alone
+    return result
+
+
+def machine() -> dict:
+    return {
+        "platform": platform.platform(), "processor": platform.processor(), "python": platform.python_version(),
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dataset", default="cifar10")
+    parser.add_argument("--resnet-resolution", type=int, default=64)
+    parser.add_argument("--skip-resnet", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/proxies.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    info = zeronas.data.get_dataset(args.dataset)
+    space = zeronas.create_space("nb201")
+    results = []
+    models = {n: build_seeded(space, k, info.num_classes, 0) for n, k in nb201_cells(args.dataset).items()}
+    batches = {n: zeronas.load_batch(args.dataset, args.batch_size, 0) for n in models}
+    if not args.skip_resnet:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            models["timm-resnet18"] = build_named_model("timm:resnet18", num_classes=info.num_classes)
+        resolution = args.resnet_resolution
+        batches["timm-resnet18"] = zeronas.load_batch(args.dataset, args.batch_size, 0, resolution=resolution)
+    for name, model in models.items():
+        result = bench_model(name, model, batches[name], args.repeats)
+        results.append(result)
+        r = result
+        print(
+            f"{name:14s} fwd+bwd {r['fwd_bwd_s']:.3f}s | fused all {r['fused_all_s']:.2f}s "
+            f"({r['ratio_suite_over_fwd_bwd']:.1f}x) | fused w/o per-sample "
+            f"{r['fused_without_per_sample_s']:.2f}s ({r['ratio_suite_without_per_sample_over_fwd_bwd']:.1f}x)"
+            f" | separate {r['separate_all_s']:.2f}s (separate/fused {r['ratio_separate_over_fused']:.2f}x)"
+            f" | whole/per-sample part {r['ratio_suite_over_per_sample_part']:.2f}x",
+            flush=True,
+        )
+        for p, sec in sorted(result["per_proxy_fused_s"].items(), key=lambda kv: -kv[1]):
+            print(f"    {p:15s} fused {sec:7.3f}s  alone {result['per_proxy_alone_s'][p]:7.3f}s  {result['status'][p]}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine(), "batch_size": args.batch_size, "results": results}, indent=2))
+    print(f"saved {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`python -m zeronas` runs the CLI."""
+
+from zeronas.cli import main
+
+main()

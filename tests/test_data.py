@@ -1,0 +1,75 @@
+"""Input batches: npz files, image folders, synthetic fallback, seeding and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from zeronas.data import folder_batch, get_dataset, load_batch, npz_batch
+from zeronas.errors import DataNotFoundError, InvalidInputError, UnknownNameError
+
+
+def test_real_cifar10_batch_is_normalised_and_seeded(shared_dir):
+    a = load_batch("cifar10", 64, seed=0)
+    b = load_batch("cifar10", 64, seed=0)
+    c = load_batch("cifar10", 64, seed=1)
+    assert a.source == "cifar10_test_head.npz" and not a.synthetic
+    assert a.x.shape == (64, 3, 32, 32) and a.x.dtype == torch.float32
+    assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
+    assert not torch.equal(a.x, c.x)
+    assert abs(float(a.x.mean())) < 0.3 and 0.7 < float(a.x.std()) < 1.3
+    assert a.x2 is not None and set(a.meta["indices"]).isdisjoint(a.meta["indices2"])  # disjoint second draw
+    assert a.y.max() < 10
+
+
+def test_imagenet16_labels_restricted_to_120_classes(shared_dir):
+    batch = load_batch("ImageNet16-120", 64, seed=0)
+    assert batch.x.shape == (64, 3, 16, 16)
+    assert int(batch.y.min()) >= 0 and int(batch.y.max()) < 120
+    assert "106 of 960 images" in batch.source
+
+
+def test_resolution_override(shared_dir):
+    assert load_batch("cifar100", 8, resolution=64).x.shape == (8, 3, 64, 64)
+
+
+def test_synthetic_fallback_says_so(tmp_path):
+    batch = load_batch("cifar10", 16, seed=0, data_dir=tmp_path)
+    assert batch.synthetic and "no real cifar10 batch" in batch.source
+    with pytest.raises(DataNotFoundError, match="no real batch for cifar10"):
+        load_batch("cifar10", 16, data_dir=tmp_path, source="real")
+
+
+def test_npz_errors(tmp_path):
+    with pytest.raises(DataNotFoundError, match="missing batch file"):
+        npz_batch(tmp_path / "nope.npz", "cifar10")
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, pictures=np.zeros((4, 3, 32, 32), np.uint8))
+    with pytest.raises(InvalidInputError, match="'images' and 'labels'"):
+        npz_batch(bad, "cifar10")
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, images=np.zeros((4, 32, 32), np.uint8), labels=np.zeros(4, np.int64))
+    with pytest.raises(InvalidInputError, match="N x 3 x H x W"):
+        npz_batch(wrong, "cifar10")
+    small = tmp_path / "small.npz"
+    np.savez(small, images=np.zeros((4, 3, 32, 32), np.uint8), labels=np.zeros(4, np.int64))
+    with pytest.raises(InvalidInputError, match="exceeds the 4 images"):
+        npz_batch(small, "cifar10", batch_size=8)
+    with pytest.raises(UnknownNameError, match="unknown dataset"):
+        get_dataset("mnist-3d")
+
+
+def test_image_folder_batch(tmp_path):
+    rng = np.random.default_rng(0)
+    for label in ("cat", "dog"):
+        (tmp_path / label).mkdir()
+        for i in range(5):
+            Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(tmp_path / label / f"{i}.png")
+    batch = folder_batch(tmp_path, "cifar10", batch_size=4, seed=0)
+    assert batch.x.shape == (4, 3, 32, 32)
+    assert set(batch.y.tolist()) <= {0, 1}
+    assert batch.x2 is not None and batch.x2.shape == (4, 3, 32, 32)
+    with pytest.raises(DataNotFoundError):
+        folder_batch(tmp_path / "missing", "cifar10")

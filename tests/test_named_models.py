@@ -1,0 +1,38 @@
+"""Every proxy on a timm ResNet-18 and ViT-Tiny/16 at reduced resolution: finite or clearly not applicable."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import zeronas
+from zeronas.spaces.zoo import build_named_model
+
+
+@pytest.mark.parametrize(
+    ("spec", "kwargs", "resolution", "not_applicable"),
+    [
+        ("timm:resnet18", {}, 64, set()),
+        ("timm:vit_tiny_patch16_224", {"img_size": 64}, 64, {"nwot", "linear_regions"}),
+    ],
+)
+def test_every_proxy_on_timm_models(spec, kwargs, resolution, not_applicable):
+    model = build_named_model(spec, num_classes=10, **kwargs)
+    batch = zeronas.load_batch("cifar10", 12, seed=0, resolution=resolution, source="synthetic")
+    scores = zeronas.score(model, batch, "all", seed=0)
+    for name, detail in scores.details.items():
+        if name in not_applicable:
+            assert detail.status == "not_applicable", (name, detail)
+            assert detail.reason
+        else:
+            assert detail.ok and math.isfinite(detail.value), (name, detail.status, detail.reason)
+    if "vit" in spec:
+        assert "no ReLU" in scores.details["nwot"].reason
+
+
+def test_gradsign_not_applicable_when_batch1_bn_sees_one_value():
+    model = build_named_model("timm:resnet18", num_classes=10)
+    batch = zeronas.load_batch("cifar10", 4, seed=0, resolution=32, source="synthetic")
+    detail = zeronas.score(model, batch, ["gradsign"]).details["gradsign"]
+    assert detail.status == "not_applicable" and "batch-1 forward fails" in detail.reason
