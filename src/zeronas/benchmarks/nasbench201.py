@@ -13,21 +13,29 @@ from zeronas.errors import InvalidInputError
 
 #: dataset name -> column prefix in nasbench201.csv
 NB201_DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16_120"}
-_HINT = "get it with the zeronas data directory (../shared) or `zeronas data import`"
+_HINT = (
+    "import the official file with `zeronas data import NAS-Bench-201-v1_1-096897.pth` "
+    "(needs `pip install nas-bench-201`) or pass --data-dir pointing at a zeronas data directory"
+)
 
 
 @functools.lru_cache(maxsize=4)
-def _read(path: str) -> pd.DataFrame:
-    frame = pd.read_csv(path)
+def _read(path: str, mtime: float) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInputError(f"cannot read {path} ({reason}); {_HINT}") from None
     missing = {"nb201_index", "arch_str"} - set(frame.columns)
     if missing:
-        raise InvalidInputError(f"{path} lacks column(s) {', '.join(sorted(missing))}")
+        raise InvalidInputError(f"{path} lacks column(s) {', '.join(sorted(missing))}; {_HINT}")
     return frame.set_index("arch_str", drop=False)
 
 
 def load_nasbench201(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """The whole table, indexed by canonical arch string."""
-    return _read(str(data_file("benchmarks/nasbench201.csv", data_dir, hint=_HINT)))
+    path = data_file("benchmarks/nasbench201.csv", data_dir, hint=_HINT)
+    return _read(str(path), path.stat().st_mtime)
 
 
 def nb201_accuracy(dataset: str, metric: str = "test", data_dir: str | os.PathLike | None = None) -> pd.Series:
@@ -40,5 +48,8 @@ def nb201_accuracy(dataset: str, metric: str = "test", data_dir: str | os.PathLi
     column = f"{NB201_DATASETS[name]}_{metric}_acc"
     frame = load_nasbench201(data_dir)
     if column not in frame.columns:
-        raise InvalidInputError(f"nasbench201.csv lacks column {column}")
-    return frame[column].rename(f"{name}_{metric}_acc")
+        raise InvalidInputError(f"nasbench201.csv lacks column {column}; {_HINT}")
+    values = pd.to_numeric(frame[column], errors="coerce")
+    if values.isna().all():
+        raise InvalidInputError(f"nasbench201.csv column {column} holds no numbers; {_HINT}")
+    return values.rename(f"{name}_{metric}_acc")

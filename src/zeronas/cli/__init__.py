@@ -9,14 +9,23 @@ from zeronas.errors import ZeronasError
 
 
 def _register() -> None:
-    from zeronas.cli import proxies_cmd, rank_cmd, score_cmd  # noqa: F401
+    from zeronas.cli import (  # noqa: F401
+        data_cmd,
+        evaluate_cmd,
+        proxies_cmd,
+        rank_cmd,
+        report_cmd,
+        score_cmd,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a ZeronasError becomes one line on stderr and exit status 2."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ZeronasError as exc:
         error_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)

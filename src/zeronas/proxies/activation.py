@@ -21,18 +21,40 @@ def nwot(ctx: ProxyContext) -> float:
     return float(torch.linalg.slogdet(ctx.relu_kernel).logabsdet)
 
 
+def _crops(ctx: ProxyContext, samples: int, size: int) -> torch.Tensor:
+    """`samples` random size x size patches of the batch images (TE-NAS's linear-region inputs)."""
+    gen = ctx.generator("linear_regions")
+    height, width = ctx.x.shape[-2:]
+    if size > min(height, width):
+        raise InvalidInputError(f"linear_regions crop size {size} exceeds the {height}x{width} images")
+    image = torch.randint(0, ctx.batch_size, (samples,), generator=gen)
+    top = torch.randint(0, height - size + 1, (samples,), generator=gen)
+    left = torch.randint(0, width - size + 1, (samples,), generator=gen)
+    rows = torch.arange(size)
+    ys = (top[:, None] + rows[None, :])[:, None, :, None]
+    xs = (left[:, None] + rows[None, :])[:, None, None, :]
+    channels = torch.arange(ctx.x.shape[1])[None, :, None, None]
+    return ctx.x.cpu()[image[:, None, None, None], channels, ys, xs].to(ctx.x.device)
+
+
 @register_proxy("linear_regions", needs=("own",), family="activation")
-def linear_regions(ctx: ProxyContext, samples: int = 512, input: str = "gaussian") -> float:
-    """Number of distinct activation patterns (linear regions) over `samples` inputs.
+def linear_regions(ctx: ProxyContext, samples: int = 1000, input: str = "crops", size: int = 3) -> float:
+    """Number of distinct ReLU activation patterns (linear regions) over `samples` inputs.
 
     Codes are sign(post-ReLU) of every ReLU with a 4-D input, concatenated per sample; rows are
-    compared exactly through a 128-bit digest. `input`: 'gaussian' (N(0,1), TE-NAS/Zen style)
-    or 'batch' (the real batch, so `samples` is the batch size).
+    compared exactly through a 128-bit digest. `input`: 'crops' (random size x size patches of the
+    real batch, as TE-NAS feeds its counter), 'gaussian' (N(0,1) at the batch resolution) or
+    'batch' (the batch itself; `samples` is then its size).
     """
-    if input not in ("gaussian", "batch"):
-        raise InvalidInputError(f"linear_regions input must be 'gaussian' or 'batch', got {input!r}")
+    if input == "crops":
+        x = _crops(ctx, samples, size)
+    elif input == "gaussian":
+        x = ctx.randn("linear_regions", samples, *ctx.input_shape)
+    elif input == "batch":
+        x = ctx.x
+    else:
+        raise InvalidInputError(f"linear_regions input must be 'crops', 'gaussian' or 'batch', got {input!r}")
     net = ctx.copy_model()
-    x = ctx.randn("linear_regions", samples, *ctx.input_shape) if input == "gaussian" else ctx.x
     digests = [hashlib.blake2b(digest_size=16) for _ in range(x.shape[0])]
     seen = 0
 
@@ -49,6 +71,9 @@ def linear_regions(ctx: ProxyContext, samples: int = 512, input: str = "gaussian
     try:
         with torch.no_grad():
             net(x)
+    except RuntimeError as exc:
+        reason = str(exc).splitlines()[0]
+        raise NotApplicableError(f"the model cannot run on {tuple(x.shape[1:])} inputs: {reason}") from None
     finally:
         for h in handles:
             h.remove()

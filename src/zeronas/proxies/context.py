@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import torch
 from torch import nn
 
 from zeronas.errors import NotApplicableError
 
+T = TypeVar("T")
 _DROP_TYPES = ("DropPath", "StochasticDepth", "DropBlock2d", "DropBlock")
 
 
@@ -122,6 +125,7 @@ class ProxyContext:
     hessian_error: str = ""
     logits: torch.Tensor | None = None
     _working: WorkingCopy | None = field(default=None, repr=False)
+    _memo: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property
     def batch_size(self) -> int:
@@ -139,6 +143,12 @@ class ProxyContext:
         if self._working is None:
             self._working = WorkingCopy(self.model)
         return self._working.checkout(dtype)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per context: proxies of one family share an intermediate result."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
 
     def generator(self, tag: str) -> torch.Generator:
         """A torch generator seeded from (seed, tag): draws do not depend on which proxies run."""

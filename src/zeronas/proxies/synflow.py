@@ -24,6 +24,11 @@ def _bypass(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tenso
 
 
 def _synflow_grads(ctx: ProxyContext) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(|θ|, ∂R/∂θ) per Conv/Linear weight; computed once per context for synflow and logsynflow."""
+    return ctx.memo("synflow_grads", lambda: _compute_synflow_grads(ctx))
+
+
+def _compute_synflow_grads(ctx: ProxyContext) -> list[tuple[torch.Tensor, torch.Tensor]]:
     net = ctx.copy_model(dtype=torch.float64)
     handles = [m.register_forward_hook(_bypass) for m in net.modules() if isinstance(m, _BN)]
     with torch.no_grad():

@@ -18,11 +18,11 @@ def _loss_grads(ctx: ProxyContext, x: torch.Tensor, y: torch.Tensor) -> dict[str
     return {n: (g.detach() if g is not None else None) for n, g in zip(weights, grads, strict=True)}
 
 
-@register_proxy("zico", needs=("own",), family="gradient")
+@register_proxy("zico", needs=("grads", "own"), family="gradient")
 def zico(ctx: ProxyContext) -> float:
-    """Σ_layers ln Σ_i mean|g_i| / std(g_i) over two batches (batch 2 is the Batch's second draw)."""
+    """Σ_layers ln Σ_i mean|g_i| / std(g_i) over two batches (batch 1 is the shared pass, batch 2 the second draw)."""
     if ctx.x2 is not None and ctx.y2 is not None:
-        first = _loss_grads(ctx, ctx.x, ctx.y)
+        first = ctx.require("grads")
         second = _loss_grads(ctx, ctx.x2, ctx.y2)
     else:
         half = ctx.batch_size // 2

@@ -1,0 +1,265 @@
+"""Evaluate what the store holds: one `GroupResult` per (space, dataset, settings), and its tables and plots.
+
+Everything here reads stored rows and ground truth; nothing recomputes a proxy. The one number that
+may be counted is a FLOPs tie-break for best-found when the store holds no `flops` rows for the tied
+cells (counted on the built network, `zeronas.hardware.get_cost('flops')`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from zeronas.benchmarks.truth import ground_truth, spaces_with_ground_truth
+from zeronas.errors import ZeronasError
+from zeronas.evaluation import plots
+from zeronas.evaluation.metrics import RATIOS, Evaluation, FlopsSource, evaluate_rows, top_set
+from zeronas.evaluation.sweep import UNIFORM, recorded_tops
+from zeronas.spaces import create_space
+from zeronas.store import ResultStore
+
+_POPULATION = {
+    "complete": "every cell of the set scored",
+    "uniform": "the uniformly drawn cells only",
+    "scored": "every scored cell (no uniform sample recorded)",
+}
+
+
+@dataclass
+class GroupResult:
+    """The evaluation of one (space, dataset, settings digest) and what it was computed from."""
+
+    space: str
+    dataset: str
+    digest: str
+    settings: dict
+    metric: str
+    evaluation: Evaluation
+    failures: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.space}_{self.dataset}_{self.digest}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.space} / {self.dataset} / settings {self.digest} ({self.metric} accuracy)"
+
+    def figures(self) -> dict[str, bytes]:
+        """PNG bytes of the three plots, by short name."""
+        ev = self.evaluation
+        out = {
+            "correlations": plots.correlation_bars(ev.summary, ev.top, self.title),
+            "best_found": plots.best_found_bars(
+                ev.summary, ev.optimum, self.title, float(ev.best_found["population_best"].max())
+            ),
+        }
+        if not ev.ratios.empty:
+            out["ratios"] = plots.ratio_lines(ev.ratios, self.title)
+        return {name: plots.png_bytes(fig) for name, fig in out.items()}
+
+
+def flops_lookup(store: ResultStore, space: str, dataset: str, digest: str) -> FlopsSource:
+    """FLOPs for tie-breaks: the group's `flops` rows, else any stored `flops` rows, else counted."""
+    stored = store.frame(space=space, dataset=dataset, proxies="flops")
+    stored = stored[stored["status"] == "ok"]
+    same = stored[stored["settings"] == digest]
+    table = (same if not same.empty else stored).groupby("arch")["value"].median()
+
+    def lookup(archs: list[str]) -> pd.Series:
+        out = table.reindex(archs)
+        missing = [a for a in archs if pd.isna(out[a])]
+        if missing:
+            from zeronas.hardware import get_cost
+
+            cost, search_space = get_cost("flops"), create_space(space)
+            for arch in missing:
+                out[arch] = cost(search_space, arch, dataset)
+        return out
+
+    return lookup
+
+
+def default_top(store: ResultStore, space: str, dataset: str, truth: pd.Series, scored: set[str]) -> float:
+    """The largest recorded --include-top K whose whole top set is scored, else 5."""
+    complete = [k for k in recorded_tops(store, space, dataset) if set(top_set(truth, k)) <= scored]
+    return max(complete, default=5.0)
+
+
+def failure_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Failed values by (proxy, status, reason), most frequent first."""
+    failed = rows[rows["status"] != "ok"]
+    if failed.empty:
+        return pd.DataFrame(columns=["proxy", "status", "reason", "count"])
+    table = failed.groupby(["proxy", "status", "reason"]).size().rename("count").reset_index()
+    return table.sort_values(["count", "proxy"], ascending=[False, True]).reset_index(drop=True)
+
+
+def evaluate_group(
+    store: ResultStore,
+    space: str,
+    dataset: str,
+    digest: str,
+    metric: str = "test",
+    top: float | None = None,
+    proxies: Sequence[str] | None = None,
+    seeds: Sequence[int] | None = None,
+    cells: Iterable[str] | None = None,
+    uniform: Iterable[str] | None = None,
+    ratios: Sequence[float] | None = RATIOS,
+    data_dir: str | os.PathLike | None = None,
+) -> GroupResult:
+    """Metrics of the stored rows of one group, optionally restricted to `proxies`, `seeds` and `cells`.
+
+    `uniform`: the uniformly drawn cells; by default those the store recorded for (space, dataset).
+    `top`: k of the Top-k% columns; by default the largest K whose top set a sweep added (--include-top K)
+    and the rows cover whole, else 5 (the survey's).
+    """
+    truth = ground_truth(space, dataset, metric, data_dir)
+    rows = store.frame(space=space, dataset=dataset, settings=digest, proxies=proxies, seeds=seeds)
+    notes = []
+    if cells is not None:
+        rows = rows[rows["arch"].isin(set(cells))]
+    unknown = ~rows["arch"].isin(truth.index)
+    if unknown.any():
+        notes.append(f"{rows.loc[unknown, 'arch'].nunique()} stored cell(s) have no ground truth and are left out")
+        rows = rows[~unknown]
+    if rows.empty:
+        raise ZeronasError(f"no stored rows for {space}/{dataset}/settings {digest} with the given filters")
+    drawn = set(store.cells(space, dataset, UNIFORM) if uniform is None else uniform)
+    drawn &= set(rows["arch"])
+    if not drawn:
+        notes.append("no uniformly drawn cells recorded: incomplete sets use every scored cell")
+    try:
+        settings = store.settings(digest)
+    except ZeronasError:
+        settings, notes = {}, [*notes, f"settings {digest} are not registered in the store"]
+    if top is None:
+        top = default_top(store, space, dataset, truth, set(rows["arch"]))
+    evaluation = evaluate_rows(rows, truth, top, flops_lookup(store, space, dataset, digest), drawn or None, ratios)
+    for tag, label in (("all", "All"), ("top", f"Top {top:g}%")):
+        kinds = evaluation.summary[f"population_{tag}"].dropna().unique()
+        cells_n = evaluation.summary[f"cells_{tag}"]
+        described = "; ".join(_POPULATION.get(k, k) for k in kinds)
+        notes.append(f"{label}: {described} ({cells_n.min():.0f}-{cells_n.max():.0f} cells per proxy and seed)")
+    return GroupResult(space, dataset, digest, settings, metric, evaluation, failure_table(rows), notes)
+
+
+def evaluate_store(
+    store: ResultStore,
+    metric: str = "test",
+    top: float | None = None,
+    ratios: Sequence[float] | None = RATIOS,
+    data_dir: str | os.PathLike | None = None,
+) -> tuple[list[GroupResult], list[str]]:
+    """Every group of the store that has ground truth; and one line per group left out and why."""
+    results, skipped = [], []
+    for group in store.groups().itertuples(index=False):
+        if group.space not in spaces_with_ground_truth():
+            skipped.append(f"{group.space}/{group.dataset}/{group.settings}: no ground truth for this space")
+            continue
+        try:
+            results.append(
+                evaluate_group(
+                    store, group.space, group.dataset, group.settings, metric, top, ratios=ratios, data_dir=data_dir
+                )
+            )
+        except ZeronasError as exc:
+            skipped.append(f"{group.space}/{group.dataset}/{group.settings}: {exc}")
+    return results, skipped
+
+
+def _pm(mean: float, std: float, digits: int) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "n/a"
+    return f"{mean:.{digits}f} ± {0.0 if pd.isna(std) else std:.{digits}f}"
+
+
+def format_summary(result: GroupResult) -> pd.DataFrame:
+    """The per-proxy summary as display strings, best SPR@All first."""
+    summary = result.evaluation.summary.sort_values("spr_all", ascending=False, na_position="last")
+    top = f"{result.evaluation.top:g}"
+    return pd.DataFrame(
+        {
+            "proxy": summary["proxy"],
+            "SPR@All": [_pm(m, s, 3) for m, s in zip(summary["spr_all"], summary["spr_all_std"], strict=True)],
+            "KT@All": [_pm(m, s, 3) for m, s in zip(summary["kt_all"], summary["kt_all_std"], strict=True)],
+            f"SPR@Top{top}%": [_pm(m, s, 3) for m, s in zip(summary["spr_top"], summary["spr_top_std"], strict=True)],
+            f"KT@Top{top}%": [_pm(m, s, 3) for m, s in zip(summary["kt_top"], summary["kt_top_std"], strict=True)],
+            "best-found %": [_pm(m, s, 2) for m, s in zip(summary["best_acc"], summary["best_acc_std"], strict=True)],
+            "cells All/Top": [
+                f"{a:.0f}/{t:.0f}" for a, t in zip(summary["cells_all"], summary["cells_top"], strict=True)
+            ],
+            "seeds": summary["seeds"].astype(int),
+            "failed/rows": [f"{f}/{r}" for f, r in zip(summary["failed"].astype(int), summary["rows"], strict=True)],
+        }
+    ).reset_index(drop=True)
+
+
+def format_best_found(result: GroupResult) -> pd.DataFrame:
+    """Best-found per proxy: mean ± std over seeds, distinct picks, ties, beside the optima."""
+    best = result.evaluation.best_found
+    rows = []
+    for proxy, part in best.groupby("proxy", sort=False):
+        picks = part["arch"].dropna()
+        rows.append(
+            {
+                "proxy": proxy,
+                "best-found %": _pm(part["accuracy"].mean(), part["accuracy"].std(ddof=0), 2),
+                "distinct picks": picks.nunique(),
+                "most picked": picks.mode().iloc[0] if not picks.empty else "",
+                "max tied": int(part["tied"].max()),
+                "tie-break": ", ".join(sorted(set(part.loc[part["tied"] > 1, "tie_break"]))) or "-",
+                "population best %": f"{part['population_best'].max():.2f}",
+                "space optimum %": f"{result.evaluation.optimum:.2f}",
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return frame.sort_values("best-found %", ascending=False).reset_index(drop=True) if rows else frame
+
+
+def write_tables(
+    result: GroupResult, out_dir: str | os.PathLike, figures: dict[str, bytes] | None = None
+) -> list[Path]:
+    """CSV and JSON tables and PNG plots of one group into `out_dir`; return the paths written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ev, stem = result.evaluation, result.name
+    written = []
+    for name, frame in (
+        ("summary", ev.summary),
+        ("correlations", ev.correlations),
+        ("best_found", ev.best_found),
+        ("ratios", ev.ratios),
+        ("failures", result.failures),
+    ):
+        path = out / f"{stem}_{name}.csv"
+        frame.to_csv(path, index=False)
+        written.append(path)
+    payload = {
+        "space": result.space,
+        "dataset": result.dataset,
+        "settings_digest": result.digest,
+        "settings": result.settings,
+        "metric": result.metric,
+        "top_percent": ev.top,
+        "optimum": ev.optimum,
+        "notes": result.notes,
+        "summary": json.loads(ev.summary.to_json(orient="records")),
+        "best_found": json.loads(ev.best_found.to_json(orient="records")),
+    }
+    path = out / f"{stem}_summary.json"
+    path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    written.append(path)
+    for name, png in (figures if figures is not None else result.figures()).items():
+        path = out / f"{stem}_{name}.png"
+        path.write_bytes(png)
+        written.append(path)
+    return written

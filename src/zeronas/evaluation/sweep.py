@@ -1,0 +1,232 @@
+"""Sweeps: score many (cell, seed) pairs of a space with proxies into the result store, resumably.
+
+A sweep is planned (which cells: a seeded uniform sample plus, optionally, the whole top-k% set by
+ground truth), reduced to the (cell, seed) tasks whose rows are missing from the store, and run on a
+backend. `compute_task` is a plain top-level function, so any executor can run it; the parent writes
+each finished task's rows in one store transaction, so `kill -9` loses only the tasks in flight.
+A model that raises becomes failed rows (NaN, status 'error', the reason), never a crashed sweep.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zeronas.benchmarks.truth import ground_truth
+from zeronas.data import get_dataset
+from zeronas.errors import InvalidInputError
+from zeronas.evaluation.backends import WorkerLost, get_backend
+from zeronas.evaluation.metrics import top_set
+from zeronas.evaluation.scoring import ScoreSettings, score_arch
+from zeronas.spaces import create_space
+from zeronas.store import ResultRow, ResultStore
+
+#: cell roles recorded in the store: drawn uniformly, or added as the top K% set (role "top:K")
+UNIFORM, TOP = "uniform", "top:"
+
+
+def top_role(percent: float) -> str:
+    """The store role of the cells a sweep added as the top `percent`% set."""
+    return f"{TOP}{percent:g}"
+
+
+def recorded_tops(store: ResultStore, space: str, dataset: str) -> list[float]:
+    """The K of every top-K% set sweeps added for (space, dataset), ascending."""
+    return sorted(float(role[len(TOP) :]) for role in store.roles(space, dataset) if role.startswith(TOP))
+
+
+def parse_seeds(text: str | int | Iterable[int]) -> list[int]:
+    """'0-4' -> [0..4]; '0,2,7' -> [0, 2, 7]; '3' -> [3]; ranges and lists may mix ('0-2,5')."""
+    if isinstance(text, int):
+        return [text]
+    if not isinstance(text, str):
+        return sorted({int(s) for s in text})
+    seeds: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        low, dash, high = part.partition("-")
+        try:
+            if dash:
+                first, last = int(low), int(high)
+                if last < first:
+                    raise ValueError
+                seeds.update(range(first, last + 1))
+            elif part:
+                seeds.add(int(part))
+        except ValueError:
+            raise InvalidInputError(f"seeds {text!r} must read like '0-4', '0,1,2' or '3'") from None
+    if not seeds or min(seeds) < 0:
+        raise InvalidInputError(f"seeds {text!r} must name at least one non-negative seed")
+    return sorted(seeds)
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """The cells of a sweep: a uniform sample and the top set added on purpose (may overlap)."""
+
+    space: str
+    dataset: str
+    uniform: tuple[str, ...]
+    top: tuple[str, ...] = ()
+    sample_seed: int = 0
+    include_top: float = 0.0
+
+    @property
+    def cells(self) -> list[str]:
+        """Uniform cells first, then top cells not already drawn."""
+        return list(dict.fromkeys(self.uniform + self.top))
+
+
+def plan_sweep(
+    space: str,
+    dataset: str,
+    sample: int,
+    include_top: float = 0.0,
+    sample_seed: int = 0,
+    metric: str = "test",
+    data_dir: str | None = None,
+) -> SweepPlan:
+    """Draw `sample` cells uniformly (seeded, without repetition) and add the top `include_top`% by ground truth."""
+    if sample < 0:
+        raise InvalidInputError(f"--sample must be >= 0, got {sample}")
+    dataset = get_dataset(dataset).name
+    search_space = create_space(space)
+    uniform = tuple(search_space.sample_many(sample, np.random.default_rng(sample_seed))) if sample else ()
+    top: tuple[str, ...] = ()
+    if include_top:
+        truth = ground_truth(space, dataset, metric, data_dir)
+        top = tuple(top_set(truth, include_top))
+    if not uniform and not top:
+        raise InvalidInputError("the sweep has no cells: give --sample N and/or --include-top K")
+    return SweepPlan(space, dataset, uniform, top, sample_seed, float(include_top))
+
+
+@dataclass(frozen=True)
+class CellTask:
+    """One unit of work: the missing proxies of one (cell, seed)."""
+
+    space: str
+    arch: str
+    dataset: str
+    seed: int
+    proxies: tuple[str, ...]
+    settings: ScoreSettings
+    digest: str
+
+
+def _rows(task: CellTask, values: dict[str, tuple[float, str, str, float]]) -> list[ResultRow]:
+    return [
+        ResultRow(task.space, task.arch, task.dataset, name, task.seed, task.digest, value, status, reason, seconds)
+        for name, (value, status, reason, seconds) in values.items()
+    ]
+
+
+def failed_rows(task: CellTask, reason: str, status: str = "error") -> list[ResultRow]:
+    """Every proxy of `task` as a failed (NaN) row carrying `reason`."""
+    return _rows(task, {name: (math.nan, status, reason, 0.0) for name in task.proxies})
+
+
+def compute_task(task: CellTask) -> list[ResultRow]:
+    """Build the cell (seeded), score its proxies on the seeded batch, and return one row per proxy.
+
+    Never raises for a failing model: the failure becomes NaN rows with status 'error' and the reason.
+    """
+    try:
+        scores = score_arch(
+            create_space(task.space), task.arch, task.dataset, task.proxies, seed=task.seed, settings=task.settings
+        )
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return failed_rows(task, f"{type(exc).__name__}: {text} (at {where.name}:{where.lineno})")
+    return _rows(task, {n: (d.value, d.status, d.reason, d.seconds) for n, d in scores.details.items()})
+
+
+def pending_tasks(
+    store: ResultStore,
+    space: str,
+    dataset: str,
+    cells: Sequence[str],
+    proxies: Sequence[str],
+    seeds: Sequence[int],
+    settings: ScoreSettings,
+    digest: str,
+) -> list[CellTask]:
+    """The (cell, seed) tasks with at least one proxy row missing from the store, each with only those proxies."""
+    done = store.done(space, dataset, digest)
+    tasks = []
+    for seed in seeds:
+        for arch in cells:
+            missing = tuple(p for p in proxies if (arch, p, seed) not in done)
+            if missing:
+                tasks.append(CellTask(space, arch, dataset, seed, missing, settings, digest))
+    return tasks
+
+
+@dataclass
+class SweepStats:
+    """What a sweep did: tasks run, rows written, failed values (NaN rows), seconds."""
+
+    tasks: int = 0
+    finished: int = 0
+    rows: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_tasks(
+    store: ResultStore,
+    tasks: Sequence[CellTask],
+    backend: str = "local",
+    workers: int = 1,
+    on_progress: Callable[[SweepStats], None] | None = None,
+) -> SweepStats:
+    """Run `tasks` on `backend`, writing each finished task's rows to `store` in one transaction."""
+    stats = SweepStats(tasks=len(tasks))
+    start = time.perf_counter()
+    for task, result in get_backend(backend, workers=workers).run(compute_task, tasks):
+        rows = failed_rows(task, str(result)) if isinstance(result, WorkerLost) else result
+        stats.rows += store.add(rows)
+        stats.finished += 1
+        for row in rows:
+            if not math.isfinite(row.value):
+                stats.failed += 1
+                key = f"{row.proxy}: {row.reason[:120]}"
+                stats.reasons[key] = stats.reasons.get(key, 0) + 1
+        stats.seconds = time.perf_counter() - start
+        if on_progress is not None:
+            on_progress(stats)
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+def run_sweep(
+    store: ResultStore,
+    plan: SweepPlan,
+    proxies: Sequence[str],
+    seeds: Sequence[int],
+    settings: ScoreSettings,
+    backend: str = "local",
+    workers: int = 1,
+    on_start: Callable[[int], None] | None = None,
+    on_progress: Callable[[SweepStats], None] | None = None,
+) -> tuple[str, SweepStats]:
+    """Register the settings and the plan's cell roles, then compute every missing row; return (digest, stats)."""
+    digest = settings.digest(plan.dataset)
+    store.register_settings(digest, settings.as_dict(plan.dataset))
+    store.mark_cells(plan.space, plan.dataset, UNIFORM, plan.uniform)
+    if plan.top:
+        store.mark_cells(plan.space, plan.dataset, top_role(plan.include_top), plan.top)
+    tasks = pending_tasks(store, plan.space, plan.dataset, plan.cells, proxies, seeds, settings, digest)
+    if on_start is not None:
+        on_start(len(tasks))
+    return digest, run_tasks(store, tasks, backend, workers, on_progress)

@@ -1,0 +1,138 @@
+"""Reports read the store: numbers, settings, embedded plots; and a tiny `zeronas evaluate` + `zeronas report` run."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zeronas.cli import main
+from zeronas.config import find_data_dir
+from zeronas.evaluation.metrics import evaluate_rows
+from zeronas.evaluation.report import markdown_table, write_report
+from zeronas.evaluation.results import evaluate_group, format_summary
+from zeronas.evaluation.sweep import top_role
+from zeronas.store import ResultRow, ResultStore
+
+DATA = find_data_dir()
+pytestmark = pytest.mark.skipif(
+    DATA is None or not (DATA / "benchmarks" / "nasbench201.csv").exists(),
+    reason="the zeronas data directory (../shared with benchmarks/nasbench201.csv) is not available",
+)
+SETTINGS = {"batch_size": 64, "resolution": 32, "source": "cifar100_sample_960.npz", "options": {}, "version": "t"}
+
+
+def _truth() -> pd.Series:
+    from zeronas.benchmarks.truth import ground_truth
+
+    return ground_truth("nb201", "cifar100")
+
+
+def _stored_rows(store: ResultStore) -> list[str]:
+    """A store as a sweep leaves it: 40 uniform cells + the top 0.1% set, 2 seeds, 3 made-up proxies."""
+    truth = _truth()
+    rng = np.random.default_rng(0)
+    uniform = list(rng.choice(truth.index.to_numpy(), 40, replace=False))
+    top = list(truth.nlargest(16).index)
+    cells = list(dict.fromkeys(uniform + top))
+    rows = []
+    for seed in (0, 1):
+        noise = np.random.default_rng(seed).normal(0, 5, len(cells))
+        for arch, eps in zip(cells, noise, strict=True):
+            rows.append(ResultRow("nb201", arch, "cifar100", "oracle", seed, "dg1", float(truth[arch]), "ok"))
+            rows.append(ResultRow("nb201", arch, "cifar100", "noisy", seed, "dg1", float(truth[arch] + eps), "ok"))
+            failed = arch == cells[0]
+            value = math.nan if failed else -float(truth[arch])
+            rows.append(ResultRow("nb201", arch, "cifar100", "inverse", seed, "dg1", value, "error" if failed else "ok",
+                                  "RuntimeError: boom" if failed else ""))  # fmt: skip
+    store.register_settings("dg1", SETTINGS)
+    store.mark_cells("nb201", "cifar100", "uniform", uniform)
+    store.mark_cells("nb201", "cifar100", top_role(0.1), top)
+    store.add(rows)
+    store.add([ResultRow("other", "x", "cifar100", "oracle", 0, "dg2", 1.0, "ok")])  # a space without ground truth
+    return uniform
+
+
+def test_group_numbers_come_from_the_stored_rows(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path / "s.sqlite")
+    uniform = _stored_rows(store)
+    result = evaluate_group(store, "nb201", "cifar100", "dg1", top=0.1)
+    assert evaluate_group(store, "nb201", "cifar100", "dg1", proxies=["oracle"], ratios=None).evaluation.top == 0.1
+    partial = evaluate_group(store, "nb201", "cifar100", "dg1", cells=uniform, ratios=None)
+    assert partial.evaluation.top == 5.0  # the top set is not fully scored among these cells: the survey's 5%
+    summary = result.evaluation.summary.set_index("proxy")
+    assert summary.loc["oracle", "spr_all"] == pytest.approx(1.0) and summary.loc["oracle", "kt_top"] == 1.0
+    assert summary.loc["inverse", "spr_all"] == pytest.approx(-1.0) and summary.loc["inverse", "failed"] == 2
+    assert summary.loc["oracle", "population_all"] == "uniform" and summary.loc["oracle", "cells_all"] == 40
+    assert summary.loc["oracle", "population_top"] == "complete" and summary.loc["oracle", "cells_top"] == 16
+    truth = _truth()
+    assert summary.loc["oracle", "best_acc"] == pytest.approx(truth[uniform].max())  # the uniform sample's best
+    assert summary.loc["oracle", "optimum"] == pytest.approx(73.5133, abs=1e-3)
+    rows = store.frame(settings="dg1")
+    direct = evaluate_rows(rows, truth, top=0.1, uniform=set(uniform)).summary.set_index("proxy")
+    pd.testing.assert_series_equal(summary["spr_all"], direct["spr_all"])
+    assert result.settings == SETTINGS and result.failures.iloc[0]["reason"] == "RuntimeError: boom"
+
+
+def test_report_html_and_markdown(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path / "s.sqlite")
+    _stored_rows(store)
+    files = write_report(store, tmp_path / "out")  # Top-k defaults to the recorded, fully scored top 0.1% set
+    assert files.results[0].evaluation.top == 0.1
+    assert len(files.results) == 1 and any("other" in s and "no ground truth" in s for s in files.skipped)
+    html = files.html.read_text()
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(images) == 3 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
+    assert 'src="http' not in html and "<link" not in html  # self-contained
+    assert "cifar100_sample_960.npz" in html and "dg1" in html
+    display = format_summary(files.results[0]).set_index("proxy")
+    assert display.loc["oracle", "SPR@All"] == "1.000 ± 0.000" and display.loc["inverse", "failed/rows"] == "2/112"
+    for cell in (display.loc["noisy", "SPR@All"], display.loc["inverse", "KT@All"], "RuntimeError: boom"):
+        assert cell in html
+    markdown = files.markdown.read_text()
+    assert (
+        "| oracle | 1.000 ± 0.000 |" in markdown and "![correlations](nb201_cifar100_dg1_correlations.png)" in markdown
+    )
+    names = {p.name for p in files.tables}
+    for suffix in ("summary.csv", "summary.json", "best_found.csv", "ratios.csv", "correlations.png", "ratios.png"):
+        assert f"nb201_cifar100_dg1_{suffix}" in names
+    ratios = pd.read_csv(tmp_path / "out" / "nb201_cifar100_dg1_ratios.csv")
+    assert sorted(ratios["percent"].unique()) == list(np.arange(5.0, 101.0, 5.0))
+    assert markdown_table(pd.DataFrame({"a": ["x|y"]})) == "| a |\n|---|\n| x\\|y |"
+
+
+def test_evaluate_then_report_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZERONAS_DATA_DIR", str(DATA))  # --data-dir below sets it for the process: restore afterwards
+    store, out = tmp_path / "x.sqlite", tmp_path / "xout"
+    args = ["evaluate", "--space", "nb201", "--dataset", "cifar100", "--proxies", "params,flops", "--seeds", "0-1"]
+    args += ["--sample", "6", "--include-top", "0.02", "--workers", "1", "--batch-size", "8", "--store", str(store)]
+    main([*args, "--out", str(out)])
+    text = capsys.readouterr().out
+    assert "40 row(s) written, 0 failed" in text and "best-found" in text and "optimum 73.51%" in text
+    frame = ResultStore(store).frame()
+    assert len(frame) == (6 + 4) * 2 * 2  # ceil(0.02% of 15,625) = 4 top cells
+    main([*args, "--out", str(out)])
+    assert "nothing to compute" in capsys.readouterr().out
+    main(["report", "--store", str(store), "--out", str(out)])
+    text = capsys.readouterr().out
+    assert "report.html" in text and (out / "report.html").exists() and (out / "report.md").exists()
+    with pytest.raises(SystemExit) as code:
+        main(["report", "--store", str(tmp_path / "missing.sqlite"), "--out", str(out)])
+    assert code.value.code == 2 and "zeronas evaluate" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*args, "--out", str(out), "--option", "zen.repeat=2"])
+    assert "not requested" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    fresh = ["--store", str(tmp_path / "never.sqlite"), "--data-dir", str(tmp_path / "empty")]
+    with pytest.raises(SystemExit) as code:
+        main(["evaluate", "--sample", "3", "--proxies", "params", *fresh])
+    error = capsys.readouterr().err
+    assert code.value.code == 2 and "benchmarks/nasbench201.csv" in error and "zeronas data import" in error
+    assert not (tmp_path / "never.sqlite").exists()  # nothing is scored without ground truth
