@@ -122,7 +122,7 @@ def test_evaluate_then_report_cli(
     assert "nothing to compute" in capsys.readouterr().out
     main(["report", "--store", str(store), "--out", str(out)])
     text = capsys.readouterr().out
-    assert "report.html" in text and (out / "report.html").exists() and (out / "report.md").exists()
+    assert "report.html" in text.replace("\n", "") and (out / "report.html").exists() and (out / "report.md").exists()
     with pytest.raises(SystemExit) as code:
         main(["report", "--store", str(tmp_path / "missing.sqlite"), "--out", str(out)])
     assert code.value.code == 2 and "zeronas evaluate" in capsys.readouterr().err

@@ -55,6 +55,9 @@ def linear_regions(ctx: ProxyContext, samples: int = 1000, input: str = "crops",
     else:
         raise InvalidInputError(f"linear_regions input must be 'crops', 'gaussian' or 'batch', got {input!r}")
     net = ctx.copy_model()
+    relus = [m for m in net.modules() if isinstance(m, nn.ReLU)]
+    if not relus:
+        raise NotApplicableError("the model has no ReLU modules")
     digests = [hashlib.blake2b(digest_size=16) for _ in range(x.shape[0])]
     seen = 0
 
@@ -67,11 +70,11 @@ def linear_regions(ctx: ProxyContext, samples: int = 1000, input: str = "crops",
         for digest, row in zip(digests, packed, strict=True):
             digest.update(row.tobytes())
 
-    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
+    handles = [m.register_forward_hook(hook) for m in relus]
     try:
         with torch.no_grad():
             net(x)
-    except RuntimeError as exc:
+    except (RuntimeError, AssertionError, ValueError) as exc:
         reason = str(exc).splitlines()[0]
         raise NotApplicableError(f"the model cannot run on {tuple(x.shape[1:])} inputs: {reason}") from None
     finally:
