@@ -12,6 +12,8 @@ def _register() -> None:
     from zeronas.cli import (  # noqa: F401
         data_cmd,
         evaluate_cmd,
+        hardware_cmd,
+        pareto_cmd,
         proxies_cmd,
         rank_cmd,
         report_cmd,

@@ -1,0 +1,266 @@
+"""Measured latency as a cost model, stored as rows of the result store, and resumable tables of it.
+
+A measurement is a store row with `proxy="latency_ms:<device>-<backend>-b<batch>"` (value: median
+ms), `seed` = the measurement run (0, 1, ... independent repetitions of the whole table) and
+`settings` = the digest of the measurement protocol (`MeasuredLatency.settings`: backend, device
+and its name, batch, threads, warm-up, repeats, resolution, library versions). The IQR of the
+same timing goes in sibling rows `latency_iqr_ms:...` and `latency_min_ms:...` (the fastest
+call). With `clock="thread"` (CPU time of the calling thread, robust to a loaded machine, see
+`zeronas.hardware.measure`) the rows are named `cputime_ms:...`, `cputime_iqr_ms:...` and
+`cputime_min_ms:...` instead. `statistic="min"` makes the cost model answer the minimum instead of
+the median: on a machine shared with other jobs the noise is one-sided, and the minimum of 30
+calls repeats far better than their median (see the report of `zeronas hardware measure`).
+The store is optional: without one the cost model measures on every first call and keeps the
+value in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+
+from zeronas.data import get_dataset
+from zeronas.hardware.costs import CostModel, build_for_cost, canonical_key, register_cost
+from zeronas.hardware.measure import LatencyStats, device_name, measure_latency
+from zeronas.spaces import SearchSpace
+
+if TYPE_CHECKING:
+    from zeronas.store import ResultStore
+
+#: the `space` column used for named (timm / torchvision) models, which have no SearchSpace
+ZOO_SPACE = "zoo"
+
+
+def latency_metric(device: str, backend: str, batch: int, what: str = "latency_ms") -> str:
+    """Store `proxy` name of a measured latency, e.g. `latency_ms:cpu-torch-b1`."""
+    return f"{what}:{device.split(':')[0]}-{backend}-b{batch}"
+
+
+def space_label(space: SearchSpace | None) -> str:
+    return ZOO_SPACE if space is None else space.name
+
+
+STATISTICS = ("median", "min")
+
+
+class MeasuredLatency(CostModel):
+    """Median (or minimum) latency (ms) of the built network on this machine, measured on first use."""
+
+    def __init__(
+        self,
+        backend: str = "torch",
+        device: str = "cpu",
+        batch: int = 1,
+        warmup: int = 5,
+        repeats: int = 30,
+        threads: int | None = 1,
+        store: ResultStore | None = None,
+        run: int = 0,
+        clock: str = "wall",
+        statistic: str = "median",
+    ) -> None:
+        from zeronas.errors import InvalidInputError
+
+        if statistic not in STATISTICS:
+            raise InvalidInputError(f"latency statistic must be one of {', '.join(STATISTICS)}, got {statistic!r}")
+        self.backend, self.device, self.batch, self.clock = backend, device, int(batch), clock
+        self.statistic = statistic
+        self.unit = f"ms ({statistic} of {repeats} calls, {'thread CPU time' if clock == 'thread' else 'wall'})"
+        self.warmup, self.repeats, self.threads = int(warmup), int(repeats), threads
+        self.store, self.run = store, int(run)
+        self.name = self.metric
+        self._cache: dict[tuple[str, str, str], float] = {}
+        self._stored: dict[tuple[str, str], dict[str, float]] = {}
+
+    def _row_name(self, part: str) -> str:
+        what = "cputime" if self.clock == "thread" else "latency"
+        return latency_metric(self.device, self.backend, self.batch, f"{what}{part}_ms")
+
+    @property
+    def metric(self) -> str:
+        """Store name of the value this cost answers (the median row, or the min row)."""
+        return self._row_name("_min" if self.statistic == "min" else "")
+
+    @property
+    def spread_metric(self) -> str:
+        return self._row_name("_iqr")
+
+    def settings(self, dataset: str) -> dict[str, object]:
+        """Everything that changes a measured value besides the architecture (stored with the digest)."""
+        from zeronas import __version__
+
+        out: dict[str, object] = {
+            "kind": "latency",
+            "backend": self.backend,
+            "device": self.device,
+            "device_name": device_name(self.device),
+            "batch": self.batch,
+            "threads": self.threads if self.threads is not None else torch.get_num_threads(),
+            "warmup": self.warmup,
+            "repeats": self.repeats,
+            "clock": self.clock,
+            "resolution": get_dataset(dataset).resolution,
+            "torch": torch.__version__,
+            "version": __version__,
+        }
+        if self.backend == "onnxruntime":
+            import onnxruntime
+
+            out["onnxruntime"] = onnxruntime.__version__
+        return out
+
+    def digest(self, dataset: str) -> str:
+        text = json.dumps(self.settings(dataset), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def measure(self, space: SearchSpace | None, key: str, dataset: str) -> LatencyStats:
+        """Build and time `key` now (no cache, no store)."""
+        model, shape = build_for_cost(space, key, dataset)
+        return measure_latency(
+            model,
+            (self.batch, *shape[1:]),
+            backend=self.backend,
+            device=self.device,
+            warmup=self.warmup,
+            repeats=self.repeats,
+            threads=self.threads,
+            clock=self.clock,
+        )
+
+    def record(self, space: SearchSpace | None, key: str, dataset: str, stats: LatencyStats, seconds: float) -> int:
+        """Write one measurement (median and IQR rows) to the store; returns rows inserted."""
+        if self.store is None:
+            return 0
+        from zeronas.store import ResultRow
+
+        digest = self.digest(dataset)
+        self.store.register_settings(digest, self.settings(dataset))
+        common = {
+            "space": space_label(space),
+            "arch": canonical_key(space, key),
+            "dataset": get_dataset(dataset).name,
+            "seed": self.run,
+            "settings": digest,
+            "status": "ok",
+            "seconds": seconds,
+        }
+        rows = [
+            ResultRow(proxy=self._row_name(""), value=stats.median_ms, **common),
+            ResultRow(proxy=self.spread_metric, value=stats.iqr_ms, **common),
+            ResultRow(proxy=self._row_name("_min"), value=stats.min_ms, **common),
+        ]
+        return self.store.add(rows)
+
+    def stored(self, space: SearchSpace | None, dataset: str) -> dict[str, float]:
+        """arch -> mean over runs of the stored values of `metric` for this protocol (empty without a store)."""
+        if self.store is None:
+            return {}
+        name = get_dataset(dataset).name
+        cache_key = (space_label(space), name)
+        if cache_key not in self._stored:
+            frame = self.store.frame(
+                space=space_label(space), dataset=name, settings=self.digest(name), proxies=[self.metric]
+            )
+            frame = frame[frame["status"] == "ok"]
+            self._stored[cache_key] = frame.groupby("arch")["value"].mean().to_dict()
+        return self._stored[cache_key]
+
+    def __call__(self, space: SearchSpace | None, key: str, dataset: str) -> float:
+        arch, name = canonical_key(space, key), get_dataset(dataset).name
+        cache_key = (space_label(space), arch, name)
+        if cache_key in self._cache:
+            return self._cache[cache_key]
+        value = self.stored(space, name).get(arch)
+        if value is None:
+            start = time.perf_counter()
+            stats = self.measure(space, arch, name)
+            self.record(space, arch, name, stats, time.perf_counter() - start)
+            value = stats.min_ms if self.statistic == "min" else stats.median_ms
+        self._cache[cache_key] = float(value)
+        return float(value)
+
+
+register_cost("latency")(MeasuredLatency)
+
+
+@dataclass(frozen=True)
+class TableProgress:
+    """What `measure_cells` did: cells measured now, cells already in the store, seconds per measured cell."""
+
+    measured: int
+    skipped: int
+    seconds_per_cell: float
+
+
+def measure_cells(
+    space: SearchSpace,
+    keys: Iterable[str],
+    dataset: str,
+    cost: MeasuredLatency,
+    on_cell: Callable[[str, float | None], None] | None = None,
+) -> TableProgress:
+    """Measure every key not yet stored for `cost.run` (resumable: stored cells are skipped).
+
+    Each cell is written to the store as soon as it is measured, so an interrupted table resumes
+    where it stopped. `on_cell(arch, median_ms or None if skipped)` reports progress.
+    """
+    if cost.store is None:
+        from zeronas.errors import InvalidInputError
+
+        raise InvalidInputError("a measured latency table needs a result store (--store PATH)")
+    name = get_dataset(dataset).name
+    done = cost.store.done(space.name, name, cost.digest(name))
+    measured = skipped = 0
+    spent = 0.0
+    for key in keys:
+        arch = space.validate(key)
+        if (arch, cost.metric, cost.run) in done:
+            skipped += 1
+            if on_cell:
+                on_cell(arch, None)
+            continue
+        start = time.perf_counter()
+        stats = cost.measure(space, arch, name)
+        elapsed = time.perf_counter() - start
+        cost.record(space, arch, name, stats, elapsed)
+        measured += 1
+        spent += elapsed
+        if on_cell:
+            on_cell(arch, stats.median_ms)
+    return TableProgress(measured, skipped, spent / measured if measured else float("nan"))
+
+
+@dataclass(frozen=True)
+class Repeatability:
+    """Agreement of two independent measurement runs over the cells both contain."""
+
+    cells: int
+    spearman: float
+    median_ratio: float
+    ratio_q05: float
+    ratio_q95: float
+
+
+def repeatability(
+    store: ResultStore, space: str, dataset: str, cost: MeasuredLatency, runs: tuple[int, int] = (0, 1)
+) -> Repeatability:
+    """Spearman rho and ratio spread between runs `runs[0]` and `runs[1]` of the same protocol."""
+    name = get_dataset(dataset).name
+    frame = store.frame(space=space, dataset=name, settings=cost.digest(name), proxies=[cost.metric], seeds=list(runs))
+    wide = frame[frame["status"] == "ok"].pivot_table(index="arch", columns="seed", values="value")
+    wide = wide.reindex(columns=list(runs)).dropna()
+    if len(wide) < 3:
+        return Repeatability(len(wide), float("nan"), float("nan"), float("nan"), float("nan"))
+    a, b = wide[runs[0]].to_numpy(), wide[runs[1]].to_numpy()
+    ratio = a / b
+    rho = float(spearmanr(a, b).statistic)
+    q05, q50, q95 = np.quantile(ratio, [0.05, 0.5, 0.95])
+    return Repeatability(len(wide), rho, float(q50), float(q05), float(q95))
