@@ -17,7 +17,9 @@ def _register() -> None:
         proxies_cmd,
         rank_cmd,
         report_cmd,
+        run_cmd,
         score_cmd,
+        search_cmd,
     )
 
 

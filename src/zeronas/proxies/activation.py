@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from zeronas.errors import InvalidInputError, NotApplicableError
-from zeronas.proxies.context import ProxyContext
+from zeronas.proxies.context import ProxyContext, is_relu
 from zeronas.proxies.registry import register_proxy
 
 
@@ -41,8 +41,8 @@ def _crops(ctx: ProxyContext, samples: int, size: int) -> torch.Tensor:
 def linear_regions(ctx: ProxyContext, samples: int = 1000, input: str = "crops", size: int = 3) -> float:
     """Number of distinct ReLU activation patterns (linear regions) over `samples` inputs.
 
-    Codes are sign(post-ReLU) of every ReLU with a 4-D input, concatenated per sample; rows are
-    compared exactly through a 128-bit digest. `input`: 'crops' (random size x size patches of the
+    Codes are sign(post-activation) of every ReLU-family module (ReLU, ReLU6, ...) with a 4-D input,
+    concatenated per sample; rows are compared exactly through a 128-bit digest. `input`: 'crops' (random size x size patches of the
     real batch, as TE-NAS feeds its counter), 'gaussian' (N(0,1) at the batch resolution) or
     'batch' (the batch itself; `samples` is then its size).
     """
@@ -55,7 +55,7 @@ def linear_regions(ctx: ProxyContext, samples: int = 1000, input: str = "crops",
     else:
         raise InvalidInputError(f"linear_regions input must be 'crops', 'gaussian' or 'batch', got {input!r}")
     net = ctx.copy_model()
-    relus = [m for m in net.modules() if isinstance(m, nn.ReLU)]
+    relus = [m for m in net.modules() if is_relu(m)]
     if not relus:
         raise NotApplicableError("the model has no ReLU modules")
     digests = [hashlib.blake2b(digest_size=16) for _ in range(x.shape[0])]

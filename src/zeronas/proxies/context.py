@@ -87,6 +87,11 @@ def logits_of(output: object) -> torch.Tensor:
     raise NotApplicableError(f"model output is {type(output).__name__}, not a logits tensor")
 
 
+def is_relu(module: nn.Module) -> bool:
+    """A ReLU-family leaf module (ReLU, ReLU6, LeakyReLU, ...): NASWOT matches on the type name."""
+    return "ReLU" in type(module).__name__ and not any(True for _ in module.children())
+
+
 def prunable_layers(net: nn.Module) -> list[tuple[str, nn.Module]]:
     """Conv and Linear modules with a weight: the layers pruning-style proxies sum over."""
     return [

@@ -19,11 +19,7 @@ from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from zeronas.errors import InvalidInputError, NotApplicableError
-from zeronas.proxies.context import ProxyContext, logits_of, prunable_layers
-
-
-def _is_relu(module: nn.Module) -> bool:
-    return "ReLU" in type(module).__name__ and not list(module.children())
+from zeronas.proxies.context import ProxyContext, is_relu, logits_of, prunable_layers
 
 
 def _agreement_kernel(codes: torch.Tensor) -> torch.Tensor:
@@ -43,7 +39,7 @@ class _Hooks:
         self.handles: list[torch.utils.hooks.RemovableHandle] = []
         if relu:
             for module in net.modules():
-                if _is_relu(module):
+                if is_relu(module):
                     self.handles.append(module.register_forward_pre_hook(self._relu_hook))
         if fisher:
             for name, module in prunable_layers(net):
@@ -87,6 +83,10 @@ class _Hooks:
             handle.remove()
 
 
+#: columns of the per-sample gradient matrix converted to float64 at a time
+_GRAM_BLOCK = 1 << 18
+
+
 def _ntk_gram(logits: torch.Tensor, params: list[torch.Tensor], retain: bool) -> torch.Tensor:
     """Θ = G Gᵀ (float64), G_i = ∂(Σ_k f_k(x_i))/∂params, one backward per sample (train-mode BN kept).
 
@@ -103,8 +103,12 @@ def _ntk_gram(logits: torch.Tensor, params: list[torch.Tensor], retain: bool) ->
             if any(g is not None for g in grads)
             else summed.new_zeros(0)
         )
-    g = torch.stack(rows).to(torch.float64)
-    return g @ g.T
+    g = torch.stack(rows)
+    gram = torch.zeros(batch, batch, dtype=torch.float64, device=g.device)
+    for start in range(0, g.shape[1], _GRAM_BLOCK):  # float64 accuracy without a float64 copy of G
+        block = g[:, start : start + _GRAM_BLOCK].to(torch.float64)
+        gram += block @ block.T
+    return gram
 
 
 def _hessian_grads(layers: list, weights: list[torch.Tensor], grads: tuple) -> dict[str, torch.Tensor | None]:

@@ -32,6 +32,7 @@ def list_spaces() -> list[str]:
     return sorted(_SPACES.names())
 
 
+from zeronas.spaces import mobilenetv2 as _mobilenetv2  # noqa: E402,F401  (registers "mbv2")
 from zeronas.spaces import nasbench201 as _nasbench201  # noqa: E402,F401  (registers "nb201")
 
 __all__ = ["SearchSpace", "create_space", "list_spaces", "register_space"]

@@ -1,0 +1,257 @@
+"""`zeronas search`: the best architectures of a space under budgets, without training (issue 5).
+
+Prints the best candidates with proxy values and costs (and NB201's ground truth: test accuracy and
+rank among all 15,625 cells), and writes to --out: history.csv, best.csv, trace.png, for NSGA-II
+front.csv and front.png, and the best network as a state file, TorchScript and a checked ONNX file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from zeronas.cli.app import BatchSizeOption, DataDirOption, SeedOption, SourceOption, app, console
+from zeronas.cli.rank_cmd import progress_bar
+from zeronas.config import use_data_dir
+from zeronas.data import get_dataset
+from zeronas.errors import InvalidInputError, ZeronasError
+from zeronas.evaluation.scoring import ScoreSettings, build_seeded, cached_batch
+from zeronas.search import SearchResult, get_algorithm, nb201_ground_truth, plot_front, plot_trace, search
+from zeronas.search.export import export_model
+from zeronas.search.runner import default_run_id
+from zeronas.spaces import SearchSpace, create_space
+
+#: default objective per space. NB201: the mean z-score of nwot and synflow found better cells than either alone
+#: (CIFAR-10 evolution, 200 evaluations, 3 seeds: 93.91% vs synflow 93.76%, nwot 92.64%); mbv2: Zen-NAS's zen
+DEFAULT_PROXY = {"nb201": "nwot,synflow", "mbv2": "zen"}
+DEFAULT_DATASET = {"nb201": "cifar10", "mbv2": "imagenet"}
+
+
+def open_store(path: str | None) -> object | None:
+    """A ResultStore at `path` ('default' = $ZERONAS_STORE or ./zeronas-results/store.sqlite), or None."""
+    if path is None:
+        return None
+    try:
+        from zeronas.store import ResultStore, default_store_path
+    except ImportError:
+        raise InvalidInputError("--store needs the zeronas.store module, which this installation lacks") from None
+    return ResultStore(default_store_path() if path == "default" else path)
+
+
+def parse_settings(items: list[str] | None) -> dict[str, object]:
+    """`name=value` algorithm options (values parsed as JSON when possible)."""
+    out: dict[str, object] = {}
+    for item in items or []:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise InvalidInputError(f"--set {item!r} must read name=value, e.g. --set channels=4")
+        try:
+            out[name.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[name.strip()] = value
+    return out
+
+
+def algorithm_options(algorithm: str, explicit: dict[str, object], extra: dict[str, object]) -> dict[str, object]:
+    """Options the algorithm accepts: explicit CLI options it takes, plus every --set (checked)."""
+    accepted = set(inspect.signature(get_algorithm(algorithm)).parameters) - {"ev", "evaluations", "rng", "progress"}
+    unknown = sorted(set(extra) - accepted)
+    if unknown:
+        raise InvalidInputError(
+            f"{algorithm} has no option {', '.join(unknown)}; it accepts {', '.join(sorted(accepted)) or 'none'}"
+        )
+    return {**{k: v for k, v in explicit.items() if k in accepted and v is not None}, **extra}
+
+
+def make_space(name: str, resolution: int | None) -> SearchSpace:
+    """The space, built for `resolution` when its constructor takes one (mbv2); others score at it."""
+    space = create_space(name)
+    if resolution is not None and "resolution" in inspect.signature(type(space).__init__).parameters:
+        return create_space(name, resolution=resolution)
+    return space
+
+
+def execute(
+    space: SearchSpace,
+    dataset: str,
+    proxy: str,
+    algorithm: str,
+    evaluations: int,
+    budgets: list[str],
+    seed: int,
+    settings: ScoreSettings,
+    store: object | None,
+    run: str,
+    options: dict[str, object],
+) -> SearchResult:
+    """Run the search under a rich progress bar."""
+    with progress_bar() as bar:
+        task = bar.add_task(f"{algorithm} {space.name}", total=evaluations, rate="")
+
+        def on_record(record: object, ev: object) -> None:
+            total = ev.planned or evaluations
+            elapsed = bar.tasks[task].elapsed or 1e-9
+            rate = f"{ev.steps / elapsed:.1f} cand/s  best {record.best:.5g}"
+            bar.update(task, completed=ev.steps, total=max(total, ev.steps), rate=rate)
+
+        if algorithm == "prune":
+            options = {**options, "progress": lambda done, total: bar.update(task, completed=done, total=total)}
+        return search(
+            space, dataset, proxy, algorithm, evaluations, budgets, seed, settings, store, run, on_record, **options
+        )
+
+
+def report(
+    result: SearchResult, space: SearchSpace, settings: ScoreSettings, out: Path, export: bool, top: int
+) -> None:
+    """Print the best candidates, ground truth and counts; write CSVs, plots and the exported model."""
+    info = get_dataset(result.dataset)
+    best = result.best.head(top).copy()
+    truth = None
+    if result.space == "nb201":
+        try:
+            truth = nb201_ground_truth(best["arch"].tolist(), info.name)
+        except ZeronasError as exc:
+            console.print(f"[yellow]no ground truth:[/] {exc}")
+    table = Table(title=f"best {len(best)} of {result.stats['unique']} distinct candidates ({result.objective})")
+    table.add_column("#", justify="right")
+    table.add_column("arch", overflow="fold")
+    table.add_column(result.objective, justify="right")
+    cost_columns = [c for c in best.columns if c.startswith("cost_")]
+    for column in cost_columns:
+        table.add_column(column.removeprefix("cost_"), justify="right")
+    if truth is not None:
+        table.add_column("test acc %", justify="right")
+        table.add_column("rank", justify="right")
+    for i, row in best.reset_index(drop=True).iterrows():
+        cells = [str(i + 1), row["arch"], f"{row['value']:.5g}", *(f"{row[c]:.4g}" for c in cost_columns)]
+        if truth is not None:
+            cells += [f"{truth['test_acc'].iloc[i]:.2f}", str(truth["rank"].iloc[i])]
+        table.add_row(*cells)
+    console.print(table)
+    first = best.iloc[0]
+    costs = ", ".join(f"{c.removeprefix('cost_')} {first[c]:.4g}" for c in cost_columns)
+    console.print(f"[bold]best:[/] {first['arch']}  {result.objective} {first['value']:.5g}  ({costs})")
+    if truth is not None:
+        console.print(
+            f"[bold]ground truth ({info.name} test):[/] {truth['test_acc'].iloc[0]:.2f}%, rank "
+            f"{truth['rank'].iloc[0]} of 15,625 (optimum {truth['optimum'].iloc[0]:.2f}%)"
+        )
+    s = result.stats
+    console.print(
+        f"{s['evaluations']} evaluations ({s['unique']} distinct, {s['proxy_computations']} proxy computations, "
+        f"{s['reused']} reused), {s['rejected']} over budget, {s['seconds']:.1f} s, {s['candidates_per_s']:.2f} cand/s"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    result.history.to_csv(out / "history.csv", index=False)
+    (best.merge(truth.drop(columns="optimum"), on="arch") if truth is not None else best).to_csv(
+        out / "best.csv", index=False
+    )
+    written = [out / "history.csv", out / "best.csv", plot_trace(result, out / "trace.png")]
+    if result.front is not None:
+        front = result.front
+        if truth is not None:
+            front = front.merge(
+                nb201_ground_truth(front["arch"].tolist(), info.name).drop(columns="optimum"), on="arch"
+            )
+        front.to_csv(out / "front.csv", index=False)
+        written += [out / "front.csv", plot_front(result, out / "front.png")]
+        console.print(f"Pareto front: {len(result.front)} architectures ({result.extra.get('cost')} vs proxy)")
+    if "rounds" in result.extra:
+        result.extra["rounds"].to_csv(out / "prune_rounds.csv", index=False)
+        written.append(out / "prune_rounds.csv")
+    if export:
+        resolution = vars(space).get("resolution") or settings.resolution or info.resolution
+        model = build_seeded(space, result.best_arch, info.num_classes, result.seed)
+        meta = {
+            "space": result.space,
+            "arch": result.best_arch,
+            "dataset": info.name,
+            "num_classes": info.num_classes,
+            "resolution": resolution,
+            "seed": result.seed,
+            "objective": result.objective,
+        }
+        exported = export_model(model, out, "best", (1, 3, resolution, resolution), meta)
+        written += [Path(exported.state), Path(exported.torchscript)]
+        if exported.onnx:
+            written.append(Path(exported.onnx))
+            console.print(f"ONNX checked in onnxruntime: max |diff| to PyTorch {exported.max_abs_diff:.2e}")
+    console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+@app.command("search")
+def search_command(
+    space: Annotated[str, typer.Option("--space", help="Search space: nb201 or mbv2.")] = "nb201",
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Data set (default per space).")] = None,
+    proxy: Annotated[str | None, typer.Option("--proxy", "-p", help="Proxy, or several (mean z-score).")] = None,
+    algorithm: Annotated[
+        str, typer.Option("--algorithm", "-a", help="evolution, random, nsga2, exhaustive or prune.")
+    ] = "evolution",
+    evaluations: Annotated[
+        int, typer.Option("--evaluations", "--steps", "-n", min=1, help="Candidates to score.")
+    ] = 200,
+    budget: Annotated[
+        list[str] | None,
+        typer.Option("--budget", help="cost<=value over any registered cost, e.g. flops<=600M (repeatable)."),
+    ] = None,
+    seed: SeedOption = 0,
+    store: Annotated[str | None, typer.Option("--store", help="Result store path ('default' for the default).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default zeronas-results/search/RUN).")
+    ] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Run id (default: derived from the arguments).")] = None,
+    resolution: Annotated[
+        int | None, typer.Option("--resolution", "-r", min=8, help="Input resolution of the networks (mbv2).")
+    ] = None,
+    proxy_resolution: Annotated[
+        int | None, typer.Option("--proxy-resolution", min=8, help="Resolution of the proxy batch (default: same).")
+    ] = None,
+    population: Annotated[int | None, typer.Option("--population", min=2, help="Population size.")] = None,
+    tournament: Annotated[int | None, typer.Option("--tournament", min=1, help="Tournament size (evolution).")] = None,
+    cost: Annotated[str | None, typer.Option("--cost", help="NSGA-II cost axis (default: first budget).")] = None,
+    setting: Annotated[list[str] | None, typer.Option("--set", help="Algorithm option name=value.")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Candidates to show.")] = 5,
+    export: Annotated[bool, typer.Option("--export/--no-export", help="Export the best network.")] = True,
+    batch_size: BatchSizeOption = 64,
+    source: SourceOption = "auto",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Search a space for the architectures a proxy ranks best, under hardware budgets."""
+    use_data_dir(data_dir)
+    search_space = make_space(space, resolution)
+    dataset = dataset or DEFAULT_DATASET.get(search_space.name, "cifar10")
+    proxy = proxy or DEFAULT_PROXY.get(search_space.name, "synflow")
+    info = get_dataset(dataset)
+    own = vars(search_space).get("resolution")
+    res = proxy_resolution or own or resolution
+    settings = ScoreSettings(
+        batch_size=batch_size, source=source, resolution=res if res and res != info.resolution else None
+    )
+    explicit = {"population": population, "tournament": tournament, "cost": cost}
+    options = algorithm_options(algorithm, explicit, parse_settings(setting))
+    config = {
+        "budgets": budget or [],
+        "evaluations": evaluations,
+        "options": options,
+        "batch_size": batch_size,
+        "source": source,
+        "resolution": settings.resolution,
+        "space": vars(search_space),
+    }
+    run = run or default_run_id(algorithm, search_space, info.name, proxy.replace(",", "+"), seed, config)
+    budgets = budget or []
+    batch = cached_batch(info.name, batch_size, seed, settings.resolution, source, None)
+    console.print(
+        f"{algorithm} on {search_space.name} / {info.name}, proxy {proxy}, {', '.join(budgets) or 'no budget'}, "
+        f"seed {seed}, batch {batch_size} x {tuple(batch.x.shape[1:])} ({batch.source}), run {run}"
+    )
+    result = execute(
+        search_space, info.name, proxy, algorithm, evaluations, budgets, seed, settings, open_store(store), run, options
+    )
+    report(result, search_space, settings, out or Path("zeronas-results") / "search" / run, export, top)

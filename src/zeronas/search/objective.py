@@ -1,0 +1,132 @@
+"""The objective every search algorithm maximises: a proxy value (or an aggregate) of an architecture key.
+
+`ProxyObjective` scores keys with `score_arch` (seeded build + seeded batch), caches every value per key,
+and, given a `ResultStore`, writes each computed proxy value as a row and reads the rows already stored
+for the same (space, data set, settings digest, seed) first -- so a re-run skips every proxy computation
+a previous run (or a sweep) already made. Several proxies give their mean z-score, each proxy
+standardised by its mean and standard deviation over a fixed, seeded reference sample of the space: a
+stationary aggregate (unlike ranks among the candidates seen so far) that still separates the best ones.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from typing import Protocol
+
+import numpy as np
+
+from zeronas.data import get_dataset
+from zeronas.errors import InvalidInputError
+from zeronas.evaluation.scoring import ScoreSettings, score_arch
+from zeronas.proxies import resolve_proxies
+from zeronas.spaces import SearchSpace
+
+
+class Objective(Protocol):
+    """What algorithms call: key -> value to maximise (NaN = failed, ranked last)."""
+
+    label: str
+
+    def __call__(self, key: str) -> float: ...
+
+
+def sort_value(value: float) -> float:
+    """The value used for comparisons: NaN ranks below everything."""
+    return value if not math.isnan(value) else -math.inf
+
+
+class ProxyObjective:
+    """Proxy value(s) of keys of one space on one data set with one seed, cached and stored."""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        dataset: str,
+        proxies: str | Iterable[str],
+        seed: int = 0,
+        settings: ScoreSettings | None = None,
+        store: object | None = None,
+        reference: int = 32,
+    ) -> None:
+        self.space, self.dataset, self.seed = space, get_dataset(dataset).name, seed
+        self.names = resolve_proxies(proxies)
+        if not self.names:
+            raise InvalidInputError("the search objective needs at least one proxy")
+        self.settings = settings or ScoreSettings()
+        self.store = store
+        self.label = self.names[0] if len(self.names) == 1 else "zmean(" + ",".join(self.names) + ")"
+        self.digest = self.settings.digest(self.dataset) if store is not None else ""
+        self._values: dict[str, dict[str, float]] = {}
+        self.computed = 0
+        self.reused = 0
+        self.seconds = 0.0
+        if store is not None:
+            self._load_stored()
+        self._scale: dict[str, tuple[float, float]] | None = None
+        self._reference = reference
+
+    def _load_stored(self) -> None:
+        self.store.register_settings(self.digest, self.settings.as_dict(self.dataset))
+        frame = self.store.frame(
+            space=self.space.name, dataset=self.dataset, settings=self.digest, proxies=self.names, seeds=[self.seed]
+        )
+        for arch, proxy, value in zip(frame["arch"], frame["proxy"], frame["value"], strict=True):
+            self._values.setdefault(arch, {})[proxy] = float(value)
+
+    def values(self, key: str) -> dict[str, float]:
+        """Every requested proxy's oriented value of `key` (computing only what is neither cached nor stored)."""
+        known = self._values.setdefault(key, {})
+        missing = [n for n in self.names if n not in known]
+        if not missing:
+            return {n: known[n] for n in self.names}
+        start = time.perf_counter()
+        scores = score_arch(self.space, key, self.dataset, missing, seed=self.seed, settings=self.settings)
+        self.seconds += time.perf_counter() - start
+        self.computed += 1
+        known.update(scores)
+        if self.store is not None:
+            self._store_rows(key, scores)
+        return {n: known[n] for n in self.names}
+
+    def _store_rows(self, key: str, scores: object) -> None:
+        from zeronas.store import ResultRow
+
+        rows = [
+            ResultRow(
+                space=self.space.name,
+                arch=key,
+                dataset=self.dataset,
+                proxy=name,
+                seed=self.seed,
+                settings=self.digest,
+                value=float(d.value),
+                status=d.status,
+                reason=d.reason,
+                seconds=float(d.seconds),
+            )
+            for name, d in scores.details.items()
+        ]
+        self.store.add(rows)
+
+    def scale(self) -> dict[str, tuple[float, float]]:
+        """Per proxy (mean, std) over the seeded reference sample (only used with several proxies)."""
+        if self._scale is None:
+            keys = self.space.sample_many(self._reference, np.random.default_rng([self.seed, 7919]))
+            table = np.array([[self.values(k)[n] for n in self.names] for k in keys], dtype=float)
+            self._scale = {}
+            for j, name in enumerate(self.names):
+                column = table[np.isfinite(table[:, j]), j]
+                std = float(column.std()) if column.size > 1 else 0.0
+                self._scale[name] = (float(column.mean()) if column.size else 0.0, std if std > 0 else 1.0)
+        return self._scale
+
+    def __call__(self, key: str) -> float:
+        before = self.computed
+        values = self.values(key)
+        self.reused += self.computed == before
+        if len(self.names) == 1:
+            return float(values[self.names[0]])
+        scale = self.scale()
+        return float(np.mean([(values[n] - scale[n][0]) / scale[n][1] for n in self.names]))

@@ -1,0 +1,88 @@
+"""`search()`: one call from (space, data set, proxy, algorithm, budgets) to a SearchResult.
+
+Seeded and reproducible: the algorithm draws from `numpy.random.default_rng(seed)`, proxies use the
+same seed for weights and batch. With a store, every computed proxy value is a row and every
+evaluation a trace step of run `run` (by default a name derived from the whole configuration, so
+running the same command again resumes: stored proxy values are reused, not recomputed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from zeronas.data import get_dataset
+from zeronas.errors import InvalidInputError
+from zeronas.evaluation.scoring import ScoreSettings
+from zeronas.search.algorithms import get_algorithm
+from zeronas.search.budget import Budget, BudgetChecker, parse_budget
+from zeronas.search.evaluator import Evaluator, Record
+from zeronas.search.objective import Objective, ProxyObjective
+from zeronas.search.results import SearchResult, build_result
+from zeronas.spaces import SearchSpace, create_space
+
+
+def default_run_id(
+    algorithm: str, space: SearchSpace, dataset: str, objective: str, seed: int, extra: dict[str, object]
+) -> str:
+    """A readable run id that is the same for the same configuration (so a re-run resumes)."""
+    text = json.dumps(extra, sort_keys=True, default=str)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    return f"{algorithm}-{space.name}-{dataset}-{objective}-s{seed}-{digest}"
+
+
+def search(
+    space: str | SearchSpace,
+    dataset: str,
+    proxy: str | Sequence[str] | Objective,
+    algorithm: str = "evolution",
+    evaluations: int = 200,
+    budgets: Sequence[str | Budget] = (),
+    seed: int = 0,
+    settings: ScoreSettings | None = None,
+    store: object | None = None,
+    run: str | None = None,
+    progress: Callable[[Record, Evaluator], None] | None = None,
+    report_costs: Sequence[str] = ("params", "flops"),
+    top: int = 10,
+    max_tries: int = 1000,
+    **options: object,
+) -> SearchResult:
+    """Run `algorithm` on `space` maximising `proxy` under `budgets`; options go to the algorithm.
+
+    `proxy`: a registered proxy name, several (comma-separated or a list: their mean z-score), or any
+    `Objective` callable (key -> value). `store`: a `zeronas.store.ResultStore` or None.
+    """
+    fn = get_algorithm(algorithm)
+    if evaluations is not None and evaluations < 1:
+        raise InvalidInputError(f"evaluations must be at least 1, got {evaluations}")
+    space = create_space(space) if isinstance(space, str) else space
+    info = get_dataset(dataset)
+    parsed = [b if isinstance(b, Budget) else parse_budget(b) for b in budgets]
+    if settings is None:  # a space built for a resolution of its own (mbv2) scores at that resolution
+        own = vars(space).get("resolution")
+        settings = ScoreSettings(resolution=own if own and own != info.resolution else None)
+    if isinstance(proxy, str | list | tuple):
+        objective: Objective = ProxyObjective(space, info.name, proxy, seed, settings, store)
+    else:
+        objective = proxy
+    if store is not None and run is None:
+        config = {
+            "budgets": [b.text for b in parsed],
+            "evaluations": evaluations,
+            "options": options,
+            "space": vars(space),
+            "settings": settings.as_dict(info.name),
+        }
+        run = default_run_id(algorithm, space, info.name, objective.label, seed, config)
+    checker = BudgetChecker(space, info.name, parsed)
+    evaluator = Evaluator(objective, checker, store, run, None, max_tries, tuple(report_costs), seed)
+    if progress is not None:
+        evaluator.progress = lambda record: progress(record, evaluator)
+    start = time.perf_counter()
+    extra = fn(evaluator, evaluations, np.random.default_rng(seed), **options)
+    return build_result(evaluator, algorithm, run, time.perf_counter() - start, dict(extra or {}), top)
