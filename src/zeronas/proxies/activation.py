@@ -42,9 +42,9 @@ def linear_regions(ctx: ProxyContext, samples: int = 1000, input: str = "crops",
     """Number of distinct ReLU activation patterns (linear regions) over `samples` inputs.
 
     Codes are sign(post-activation) of every ReLU-family module (ReLU, ReLU6, ...) with a 4-D input,
-    concatenated per sample; rows are compared exactly through a 128-bit digest. `input`: 'crops' (random size x size patches of the
-    real batch, as TE-NAS feeds its counter), 'gaussian' (N(0,1) at the batch resolution) or
-    'batch' (the batch itself; `samples` is then its size).
+    concatenated per sample; rows are compared exactly through a 128-bit digest. `input`: 'crops'
+    (random size x size patches of the real batch, as TE-NAS feeds its counter), 'gaussian'
+    (N(0,1) at the batch resolution) or 'batch' (the batch itself; `samples` is then its size).
     """
     if input == "crops":
         x = _crops(ctx, samples, size)
