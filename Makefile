@@ -18,7 +18,7 @@ $(VENV)/.test-deps: $(BIN)/zeronas
 	touch $@
 
 run: $(BIN)/zeronas
-	$(BIN)/zeronas rank --space nb201 --dataset cifar10 --sample 200
+	$(BIN)/zeronas run
 
 test: $(VENV)/.test-deps
 	$(BIN)/ruff check src tests benchmarks

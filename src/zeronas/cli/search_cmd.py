@@ -88,6 +88,7 @@ def execute(
     store: object | None,
     run: str,
     options: dict[str, object],
+    proxy_seed: int | None = None,
 ) -> SearchResult:
     """Run the search under a rich progress bar."""
     with progress_bar() as bar:
@@ -102,7 +103,19 @@ def execute(
         if algorithm == "prune":
             options = {**options, "progress": lambda done, total: bar.update(task, completed=done, total=total)}
         return search(
-            space, dataset, proxy, algorithm, evaluations, budgets, seed, settings, store, run, on_record, **options
+            space,
+            dataset,
+            proxy,
+            algorithm,
+            evaluations,
+            budgets,
+            seed,
+            settings,
+            store,
+            run,
+            on_record,
+            proxy_seed=proxy_seed,
+            **options,
         )
 
 
@@ -201,6 +214,9 @@ def search_command(
         typer.Option("--budget", help="cost<=value over any registered cost, e.g. flops<=600M (repeatable)."),
     ] = None,
     seed: SeedOption = 0,
+    proxy_seed: Annotated[
+        int | None, typer.Option("--proxy-seed", help="Seed of the proxies' init and batch (default: --seed).")
+    ] = None,
     store: Annotated[str | None, typer.Option("--store", help="Result store path ('default' for the default).")] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default zeronas-results/search/RUN).")
@@ -243,15 +259,29 @@ def search_command(
         "source": source,
         "resolution": settings.resolution,
         "space": vars(search_space),
+        "proxy_seed": proxy_seed,
     }
     run = run or default_run_id(algorithm, search_space, info.name, proxy.replace(",", "+"), seed, config)
     budgets = budget or []
-    batch = cached_batch(info.name, batch_size, seed, settings.resolution, source, None)
+    batch = cached_batch(
+        info.name, batch_size, seed if proxy_seed is None else proxy_seed, settings.resolution, source, None
+    )
     console.print(
         f"{algorithm} on {search_space.name} / {info.name}, proxy {proxy}, {', '.join(budgets) or 'no budget'}, "
         f"seed {seed}, batch {batch_size} x {tuple(batch.x.shape[1:])} ({batch.source}), run {run}"
     )
     result = execute(
-        search_space, info.name, proxy, algorithm, evaluations, budgets, seed, settings, open_store(store), run, options
+        search_space,
+        info.name,
+        proxy,
+        algorithm,
+        evaluations,
+        budgets,
+        seed,
+        settings,
+        open_store(store),
+        run,
+        options,
+        proxy_seed,
     )
     report(result, search_space, settings, out or Path("zeronas-results") / "search" / run, export, top)

@@ -50,13 +50,17 @@ def search(
     report_costs: Sequence[str] = ("params", "flops"),
     top: int = 10,
     max_tries: int = 1000,
+    proxy_seed: int | None = None,
     **options: object,
 ) -> SearchResult:
     """Run `algorithm` on `space` maximising `proxy` under `budgets`; options go to the algorithm.
 
     `proxy`: a registered proxy name, several (comma-separated or a list: their mean z-score), or any
-    `Objective` callable (key -> value). `store`: a `zeronas.store.ResultStore` or None.
+    `Objective` callable (key -> value). `store`: a `zeronas.store.ResultStore` or None. `seed` drives
+    the algorithm; `proxy_seed` (default: `seed`) fixes the proxies' weight init and batch, so
+    repeated searches with different `seed` can share one set of stored proxy values.
     """
+    proxy_seed = seed if proxy_seed is None else proxy_seed
     fn = get_algorithm(algorithm)
     if evaluations is not None and evaluations < 1:
         raise InvalidInputError(f"evaluations must be at least 1, got {evaluations}")
@@ -67,7 +71,7 @@ def search(
         own = vars(space).get("resolution")
         settings = ScoreSettings(resolution=own if own and own != info.resolution else None)
     if isinstance(proxy, str | list | tuple):
-        objective: Objective = ProxyObjective(space, info.name, proxy, seed, settings, store)
+        objective: Objective = ProxyObjective(space, info.name, proxy, proxy_seed, settings, store)
     else:
         objective = proxy
     if store is not None and run is None:
@@ -77,6 +81,7 @@ def search(
             "options": options,
             "space": vars(space),
             "settings": settings.as_dict(info.name),
+            "proxy_seed": proxy_seed,
         }
         run = default_run_id(algorithm, space, info.name, objective.label, seed, config)
     checker = BudgetChecker(space, info.name, parsed)
