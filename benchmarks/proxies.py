@@ -98,8 +98,12 @@ def bench_model(name: str, model: torch.nn.Module, batch: zeronas.Batch, repeats
 
 def machine() -> dict:
     return {
-        "platform": platform.platform(), "processor": platform.processor(), "python": platform.python_version(),
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
     }
 
 

@@ -23,8 +23,17 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 
 def test_score_json(capsys, shared_dir):
     code, out, _ = run_cli(
-        capsys, "score", "--space", "nb201", "--arch", "(0, 2, 3, 2, 3, 1)", "--dataset", "cifar100",
-        "--proxies", "params,flops,synflow", "--json",
+        capsys,
+        "score",
+        "--space",
+        "nb201",
+        "--arch",
+        "(0, 2, 3, 2, 3, 1)",
+        "--dataset",
+        "cifar100",
+        "--proxies",
+        "params,flops,synflow",
+        "--json",
     )
     assert code == 0
     payload = json.loads(out)
@@ -35,8 +44,18 @@ def test_score_json(capsys, shared_dir):
 
 def test_score_named_model_table(capsys):
     code, out, _ = run_cli(
-        capsys, "score", "--model", "timm:resnet18", "--resolution", "32", "--batch-size", "4",
-        "--proxies", "params,nwot", "--source", "synthetic",
+        capsys,
+        "score",
+        "--model",
+        "timm:resnet18",
+        "--resolution",
+        "32",
+        "--batch-size",
+        "4",
+        "--proxies",
+        "params,nwot",
+        "--source",
+        "synthetic",
     )
     assert code == 0
     assert "11.1816" in out  # timm resnet18 with a 10-class head: 11,181,642 parameters

@@ -26,7 +26,7 @@ from zeronas.cli.rank_cmd import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
-from zeronas.evaluation.backends import list_backends
+from zeronas.evaluation.backends import get_backend, list_backends
 from zeronas.evaluation.results import evaluate_group, format_best_found, format_summary, write_tables
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, default_workers
 from zeronas.evaluation.sweep import SweepStats, parse_seeds, plan_sweep, run_sweep
@@ -85,6 +85,13 @@ def evaluate_command(
         int | None, typer.Option("--workers", "-j", min=1, help="Worker processes (default: CPUs).")
     ] = None,
     backend: Annotated[str, typer.Option("--backend", help=f"Executor: {', '.join(list_backends())}.")] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="With --backend ray: join this Ray cluster ('auto', HOST:PORT) instead of starting a local Ray.",
+        ),
+    ] = None,
     store: StoreOption = None,
     metric: MetricOption = "test",
     top: TopOption = None,
@@ -100,6 +107,8 @@ def evaluate_command(
         raise InvalidInputError(f"--metric must be 'test' or 'val', got {metric!r}")
     if backend not in list_backends():
         raise InvalidInputError(f"unknown --backend {backend!r}; available: {', '.join(list_backends())}")
+    if ray_address and backend != "ray":
+        raise InvalidInputError("--ray-address needs --backend ray")
     names = resolve_proxies(proxies)
     seed_list = parse_seeds(seeds)
     options = parse_options(option)
@@ -112,7 +121,11 @@ def evaluate_command(
     )
     batch = cached_batch(info.name, batch_size, 0, None, source, settings.data_dir)
     result_store = ResultStore(store or default_store_path())
-    workers = workers or default_workers()
+    if ray_address:  # on a cluster, --workers caps the tasks running at once (default: the cluster's CPUs)
+        executor = get_backend(backend, workers, address=ray_address)
+    else:
+        workers = workers or default_workers()
+        executor = get_backend(backend, workers)
     note = "[yellow]synthetic batch[/] " if batch.synthetic else ""
     console.print(
         f"{note}{space}/{info.name}: {len(plan.cells)} cells ({len(plan.uniform)} uniform, {len(plan.top)} top "
@@ -136,9 +149,10 @@ def evaluate_command(
             )
 
         try:
-            digest, stats = run_sweep(
-                result_store, plan, names, seed_list, settings, backend, workers, on_start, on_progress
-            )
+            with executor:
+                digest, stats = run_sweep(
+                    result_store, plan, names, seed_list, settings, executor, on_start=on_start, on_progress=on_progress
+                )
         except KeyboardInterrupt:
             # typer turns KeyboardInterrupt into a return value in non-standalone mode: exit here, status 130
             bar.stop()

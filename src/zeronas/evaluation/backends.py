@@ -2,13 +2,20 @@
 
 `local` runs worker processes on this machine (stdlib ProcessPoolExecutor with the 'forkserver'
 context where the platform has it, else 'spawn'; torch limited to one thread per worker; a worker
-exits when the sweep process dies), or in this process when workers <= 1. Another executor (e.g. a
-Ray cluster) is one more class registered with `register_backend`: it receives the same top-level
-function and tasks and yields (task, result) pairs in completion order; nothing else changes.
+exits when the sweep process dies), or in this process when workers <= 1. `ray` (ray_backend.py)
+runs the same function on a local Ray instance or a Ray cluster. Another executor is one more class
+registered with `register_backend`: it receives the same top-level function and tasks and yields
+(task, result) pairs in completion order; nothing else changes.
+
+Any caller with many independent evaluations (sweeps, a search's population, latency tables) uses
+the same interface: `run` (unordered, as results finish) or `map` (in task order). A backend used as
+a context manager keeps its workers (or its cluster connection) between calls and releases them on
+exit; used without one, each call starts and releases its own.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import threading
@@ -18,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from zeronas.registry import Registry
@@ -39,14 +47,42 @@ class Backend(ABC):
     """
 
     name: str = ""
+    #: True inside `with backend:` -- workers and connections then live until `close()`
+    in_session: bool = False
 
     @abstractmethod
     def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
         """Yield (task, fn(task)) in completion order."""
 
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
+        """[fn(task) for task in tasks], computed in parallel, in the given order (a lost task's entry: WorkerLost)."""
+        indexed = list(enumerate(tasks))
+        results: list[Any] = [None] * len(indexed)
+        for (i, _), result in self.run(functools.partial(_call_indexed, fn), indexed):
+            results[i] = result
+        return results
+
+    def close(self) -> None:  # noqa: B027 -- an optional hook: most backends hold nothing between calls
+        """Release what the backend keeps between calls (nothing, unless a subclass holds workers or a cluster)."""
+
+    def __enter__(self) -> Backend:
+        self.in_session = True
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.in_session = False
+        self.close()
+
+
+def _call_indexed(fn: Callable[[Any], Any], pair: tuple[int, Any]) -> Any:
+    """fn on the task of an (index, task) pair: lets `map` restore the order (top level, so it pickles)."""
+    return fn(pair[1])
+
 
 def register_backend(name: str) -> Callable[[Callable[..., Backend]], Callable[..., Backend]]:
-    """Decorator: register a Backend factory called as factory(workers=N)."""
+    """Decorator: register a Backend factory called as factory(workers=N, **options)."""
 
     def wrap(factory: Callable[..., Backend]) -> Callable[..., Backend]:
         _BACKENDS.add(name, factory)
@@ -55,9 +91,12 @@ def register_backend(name: str) -> Callable[[Callable[..., Backend]], Callable[.
     return wrap
 
 
-def get_backend(name: str, workers: int = 1) -> Backend:
-    """Instantiate the backend registered as `name` with `workers` parallel workers."""
-    backend = _BACKENDS.get(name)(workers=workers)
+def get_backend(name: str, workers: int | None = 1, **options: Any) -> Backend:
+    """Instantiate the backend registered as `name` with `workers` parallel workers and its own `options`.
+
+    `options` are backend-specific keywords (e.g. ray: address='auto'); a backend rejects ones it does not know.
+    """
+    backend = _BACKENDS.get(name)(workers=workers, **options)
     backend.name = backend.name or name
     return backend
 
@@ -65,6 +104,11 @@ def get_backend(name: str, workers: int = 1) -> Backend:
 def list_backends() -> list[str]:
     """Names of the registered backends."""
     return sorted(_BACKENDS.names())
+
+
+def cpu_count() -> int:
+    """CPUs this process may use (its affinity where the platform tells it), at least 1."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def _running(pid: int) -> bool:
@@ -112,8 +156,8 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 class LocalBackend(Backend):
     """Processes on this machine; a crashed worker's task is retried alone once before it is reported lost."""
 
-    def __init__(self, workers: int = 1, context: str | None = None) -> None:
-        self.workers = max(1, int(workers))
+    def __init__(self, workers: int | None = 1, context: str | None = None) -> None:
+        self.workers = max(1, int(workers if workers is not None else cpu_count()))
         self.context = context or ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
 
     def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
@@ -165,3 +209,7 @@ class LocalBackend(Backend):
             if not finished_all:  # interrupted (Ctrl-C, an error, the consumer stopped): in-flight work is lost anyway
                 _terminate(pool)
             pool.shutdown(wait=finished_all, cancel_futures=True)
+
+
+# registers "ray"; the module imports Ray only when a RayBackend is created
+from zeronas.evaluation import ray_backend as _ray_backend  # noqa: E402, F401

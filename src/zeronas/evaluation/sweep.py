@@ -13,16 +13,16 @@ import math
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from zeronas.benchmarks.truth import ground_truth
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
-from zeronas.evaluation.backends import WorkerLost, get_backend
+from zeronas.evaluation.backends import Backend, WorkerLost, get_backend
 from zeronas.evaluation.metrics import top_set
-from zeronas.evaluation.scoring import ScoreSettings, score_arch
+from zeronas.evaluation.scoring import ScoreSettings, cached_batch, score_arch
 from zeronas.spaces import create_space
 from zeronas.store import ResultRow, ResultStore
 
@@ -146,6 +146,18 @@ def compute_task(task: CellTask) -> list[ResultRow]:
     return _rows(task, {n: (d.value, d.status, d.reason, d.seconds) for n, d in scores.details.items()})
 
 
+def pin_source(settings: ScoreSettings, dataset: str) -> ScoreSettings:
+    """`source='auto'` resolved here to 'real' when this process finds the real batch (same digest, same values).
+
+    A worker elsewhere (a Ray node) without the data then fails loudly instead of silently scoring a
+    synthetic batch under the real batch's digest.
+    """
+    if settings.source != "auto":
+        return settings
+    batch = cached_batch(dataset, settings.batch_size, 0, settings.resolution, settings.source, settings.data_dir)
+    return settings if batch.synthetic else replace(settings, source="real")
+
+
 def pending_tasks(
     store: ResultStore,
     space: str,
@@ -186,14 +198,19 @@ class SweepStats:
 def run_tasks(
     store: ResultStore,
     tasks: Sequence[CellTask],
-    backend: str = "local",
+    backend: str | Backend = "local",
     workers: int = 1,
     on_progress: Callable[[SweepStats], None] | None = None,
 ) -> SweepStats:
-    """Run `tasks` on `backend`, writing each finished task's rows to `store` in one transaction."""
+    """Run `tasks` on `backend`, writing each finished task's rows to `store` in one transaction.
+
+    `backend` is a registered name (started with `workers`) or a Backend instance (its own workers; in a
+    `with` session it stays up for the next call).
+    """
     stats = SweepStats(tasks=len(tasks))
     start = time.perf_counter()
-    for task, result in get_backend(backend, workers=workers).run(compute_task, tasks):
+    executor = backend if isinstance(backend, Backend) else get_backend(backend, workers=workers)
+    for task, result in executor.run(compute_task, tasks):
         rows = failed_rows(task, str(result)) if isinstance(result, WorkerLost) else result
         stats.rows += store.add(rows)
         stats.finished += 1
@@ -215,7 +232,7 @@ def run_sweep(
     proxies: Sequence[str],
     seeds: Sequence[int],
     settings: ScoreSettings,
-    backend: str = "local",
+    backend: str | Backend = "local",
     workers: int = 1,
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[SweepStats], None] | None = None,
@@ -223,6 +240,7 @@ def run_sweep(
     """Register the settings and the plan's cell roles, then compute every missing row; return (digest, stats)."""
     digest = settings.digest(plan.dataset)
     store.register_settings(digest, settings.as_dict(plan.dataset))
+    settings = pin_source(settings, plan.dataset)
     store.mark_cells(plan.space, plan.dataset, UNIFORM, plan.uniform)
     if plan.top:
         store.mark_cells(plan.space, plan.dataset, top_role(plan.include_top), plan.top)
