@@ -112,6 +112,13 @@ def plot_trace(result: SearchResult, path: str | Path) -> Path:
     ax.set_xlabel("evaluations")
     ax.set_ylabel(result.objective)
     ax.set_title(f"{result.algorithm} on {result.space} / {result.dataset} (seed {result.seed})")
+    return _save(fig, ax, path)
+
+
+def _save(fig: object, ax: object, path: str | Path) -> Path:
+    """Legend, grid and layout shared by the search plots; write the PNG and free the figure."""
+    import matplotlib.pyplot as plt
+
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -139,10 +146,4 @@ def plot_front(result: SearchResult, path: str | Path) -> Path:
     ax.set_xlabel(cost)
     ax.set_ylabel(result.objective)
     ax.set_title(f"NSGA-II front on {result.space} / {result.dataset}")
-    ax.legend(loc="lower right")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
