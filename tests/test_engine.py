@@ -156,3 +156,25 @@ def test_register_a_new_proxy_and_use_it(cell_model):
         )
     finally:
         unregister_proxy("test_weight_count")
+
+
+def test_inplace_working_copy_gives_the_same_values():
+    batch = small_batch()
+    copied = zeronas.score(build_seeded(SPACE, CELL, 10, 4), batch, "all", seed=4)
+    order = ["zen", "synflow", "l2_norm", "params", "snip", "flops"]  # weight-changing proxies before static ones
+    inplace = zeronas.score(build_seeded(SPACE, CELL, 10, 4), batch, "all", seed=4, inplace=True)
+    reordered = zeronas.score(build_seeded(SPACE, CELL, 10, 4), batch, order, seed=4, inplace=True)
+    assert list(reordered) == order
+    for name in copied:
+        assert copied[name] == inplace[name], name
+    for name in order:
+        assert reordered[name] == copied[name], name
+
+
+def test_avg_pool_op_equals_torch_kernel():
+    from zeronas.spaces.nb201_model import AvgPool3x3
+
+    reference = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    for shape in [(2, 3, 32, 32), (2, 3, 1, 1), (1, 4, 2, 3), (1, 1, 16, 16)]:
+        x = torch.randn(*shape)
+        torch.testing.assert_close(AvgPool3x3()(x), reference(x), rtol=0, atol=1e-6)

@@ -85,7 +85,9 @@ def score_arch(
     key = space.validate(key)
     model = build_seeded(space, key, info.num_classes, seed)
     batch = cached_batch(info.name, settings.batch_size, seed, settings.resolution, settings.source, settings.data_dir)
-    return score(model, batch, proxies, seed=seed, options=settings.options, nan_policy=settings.nan_policy)
+    return score(
+        model, batch, proxies, seed=seed, options=settings.options, nan_policy=settings.nan_policy, inplace=True
+    )
 
 
 def default_workers() -> int:

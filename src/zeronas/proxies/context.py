@@ -30,13 +30,13 @@ def set_proxy_mode(net: nn.Module) -> None:
             module.eval()
 
 
-def prepare_copy(model: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
-    """A deep copy in the proxies' standard state.
+def prepare_copy(model: nn.Module, dtype: torch.dtype = torch.float32, inplace: bool = False) -> nn.Module:
+    """A deep copy (or, with `inplace`, the model itself) in the proxies' standard state.
 
     Proxy mode (see `set_proxy_mode`), no in-place activations (hooks must see the values autograd
     saw), every parameter requiring grad.
     """
-    net = copy.deepcopy(model).to(dtype)
+    net = (model if inplace else copy.deepcopy(model)).to(dtype)
     set_proxy_mode(net)
     for module in net.modules():
         if getattr(module, "inplace", None) is True:
@@ -52,17 +52,19 @@ class WorkingCopy:
     `copy.deepcopy` of a network costs more than a forward pass of it, and a proxy set runs up to
     eight private passes; restoring a snapshot of the state dict is far cheaper and gives the same
     starting point. Proxies may change values in place (abs, re-init, dtype, running stats) but
-    must remove the hooks they add and must not replace sub-modules.
+    must remove the hooks they add and must not replace sub-modules. With `inplace` the caller's
+    model itself is the working copy (for throwaway models: saves the deep copy).
     """
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, inplace: bool = False) -> None:
         self._model = model
+        self._inplace = inplace
         self._net: nn.Module | None = None
         self._state: dict[str, torch.Tensor] = {}
 
     def checkout(self, dtype: torch.dtype = torch.float32) -> nn.Module:
         if self._net is None:
-            self._net = prepare_copy(self._model)
+            self._net = prepare_copy(self._model, inplace=self._inplace)
             self._state = {k: v.detach().clone() for k, v in self._net.state_dict().items()}
             net = self._net
         else:
@@ -129,6 +131,7 @@ class ProxyContext:
     hessian_grads: dict[str, torch.Tensor | None] = field(default_factory=dict)
     hessian_error: str = ""
     logits: torch.Tensor | None = None
+    inplace: bool = False
     _working: WorkingCopy | None = field(default=None, repr=False)
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
 
@@ -146,7 +149,7 @@ class ProxyContext:
         The same module is handed out again (restored) to the next proxy: use it, then let it go.
         """
         if self._working is None:
-            self._working = WorkingCopy(self.model)
+            self._working = WorkingCopy(self.model, self.inplace)
         return self._working.checkout(dtype)
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:

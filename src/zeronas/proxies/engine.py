@@ -128,6 +128,7 @@ def score(
     seed: int = 0,
     options: Mapping[str, Mapping[str, object]] | None = None,
     nan_policy: str = "nan",
+    inplace: bool = False,
 ) -> Scores:
     """Score `model` at its current weights with the requested proxies on one batch.
 
@@ -136,7 +137,9 @@ def score(
     (images, labels) pair. `seed` fixes every random draw the proxies make (Gaussian inputs,
     re-initialisations). `options`: per-proxy keyword options, e.g. {"zen": {"repeat": 4}}.
     `nan_policy`: 'nan' keeps failures as NaN with a reason; 'naslib' substitutes -1e8 as
-    NAS-Bench-Suite-Zero does. Returns `Scores` (a dict of oriented values; `.details` per proxy).
+    NAS-Bench-Suite-Zero does. `inplace=True` lets the engine use `model` itself as its working
+    copy (for a throwaway model: saves a deep copy; the model is left in an unspecified state).
+    Returns `Scores` (a dict of oriented values; `.details` per proxy).
     """
     if not isinstance(model, nn.Module):
         raise InvalidInputError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -150,7 +153,9 @@ def score(
         raise InvalidInputError(f"options given for proxies not requested: {', '.join(sorted(unknown))}")
     merged = {n: specs[n].check_options(dict(options.get(n, {}))) for n in names}
     data, labelled = _as_batch(batch, _model_device(model))
-    ctx = ProxyContext(model=model, x=data.x, y=data.y, seed=seed, x2=data.x2, y2=data.y2, labels_given=labelled)
+    ctx = ProxyContext(
+        model=model, x=data.x, y=data.y, seed=seed, x2=data.x2, y2=data.y2, labels_given=labelled, inplace=inplace
+    )
 
     details: dict[str, ProxyValue] = {}
     pass_seconds: dict[str, float] = {}
@@ -169,7 +174,7 @@ def score(
             art: [n for n in names if art in specs[n].needs or (art == "forward" and specs[n].needs & SHARED_NEEDS)]
             for art in pass_seconds
         }
-        for name in names:
+        for name in sorted(names, key=lambda n: "static" not in specs[n].needs):  # pristine weights first
             spec = specs[name]
             shared_cost = sum(sec / len(consumers[a]) for a, sec in pass_seconds.items() if name in consumers[a])
             if shared_error is not None and spec.needs & SHARED_NEEDS:
@@ -199,4 +204,4 @@ def score(
         "options": {n: merged[n] for n in names if merged[n]},
         "nan_policy": nan_policy,
     }
-    return Scores(details, settings, pass_seconds)
+    return Scores({n: details[n] for n in names}, settings, pass_seconds)

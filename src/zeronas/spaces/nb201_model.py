@@ -7,7 +7,10 @@ initialisation consumes the random stream the same way.
 
 from __future__ import annotations
 
+import functools
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 OP_NAMES = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
@@ -31,6 +34,37 @@ class Zero(nn.Module):
         return x.mul(0.0)
 
 
+class AvgPool3x3(nn.AvgPool2d):
+    """AvgPool2d(3, stride 1, padding 1, count_include_pad=False), computed as a separable box sum.
+
+    The same average over each pixel's valid 3x3 neighbourhood (equal up to float rounding, ~1e-7),
+    about 5x faster than PyTorch's CPU kernel, which dominated the cost of pooling-heavy cells.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(3, stride=1, padding=1, count_include_pad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        padded = F.pad(x, (1, 1, 1, 1))
+        rows = padded[..., 0:height, :] + padded[..., 1 : height + 1, :] + padded[..., 2 : height + 2, :]
+        total = rows[..., 0:width] + rows[..., 1 : width + 1] + rows[..., 2 : width + 2]
+        return total / _neighbour_count(height, width, x.dtype, x.device)
+
+
+@functools.lru_cache(maxsize=32)
+def _neighbour_count(height: int, width: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """How many in-image pixels each 3x3 window covers (the count_include_pad=False divisor)."""
+
+    def counts(n: int) -> torch.Tensor:
+        c = torch.full((n,), 3.0, dtype=dtype, device=device)
+        c[0] -= 1
+        c[-1] -= 1  # a single row or column loses both neighbours
+        return c
+
+    return counts(height)[:, None] * counts(width)[None, :]
+
+
 def make_op(name: str, channels: int) -> nn.Module:
     """Build one NB201 cell operation on `channels` channels (stride 1)."""
     if name == "none":
@@ -42,7 +76,7 @@ def make_op(name: str, channels: int) -> nn.Module:
     if name == "nor_conv_1x1":
         return ReLUConvBN(channels, channels, 1, 1, 0)
     if name == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        return AvgPool3x3()
     raise ValueError(f"unknown NB201 op {name!r}")
 
 
