@@ -21,12 +21,12 @@ run: $(BIN)/zeronas
 	$(BIN)/zeronas run
 
 test: $(VENV)/.test-deps
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/pytest -q -n 2 --timeout 900
 
 test-slow: $(VENV)/.test-deps
 	$(BIN)/pytest -q -m slow --timeout 7200
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts

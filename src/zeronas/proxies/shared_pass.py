@@ -95,15 +95,14 @@ def _ntk_gram(logits: torch.Tensor, params: list[torch.Tensor], retain: bool) ->
     """
     summed = logits.sum(1)
     batch = summed.shape[0]
-    rows = []
+    g = summed.new_zeros(batch, sum(p.numel() for p in params))  # filled row by row: no stacked copy
     for i in range(batch):
         grads = torch.autograd.grad(summed[i], params, retain_graph=retain or i < batch - 1, allow_unused=True)
-        rows.append(
-            torch.cat([g.reshape(-1) for g in grads if g is not None])
-            if any(g is not None for g in grads)
-            else summed.new_zeros(0)
-        )
-    g = torch.stack(rows)
+        offset = 0
+        for param, grad in zip(params, grads, strict=True):
+            if grad is not None:
+                g[i, offset : offset + param.numel()] = grad.reshape(-1)
+            offset += param.numel()
     gram = torch.zeros(batch, batch, dtype=torch.float64, device=g.device)
     for start in range(0, g.shape[1], _GRAM_BLOCK):  # float64 accuracy without a float64 copy of G
         block = g[:, start : start + _GRAM_BLOCK].to(torch.float64)
