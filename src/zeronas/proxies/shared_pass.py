@@ -129,8 +129,12 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
     try:
         start = time.perf_counter()
         x = ctx.x.detach().clone().requires_grad_("jacobian" in needs)
+        backward = want_grads or bool(needs & {"jacobian", "ntk"})
         # fused attention kernels have no double backward; GraSP's Hessian product needs one
-        with sdpa_kernel([SDPBackend.MATH]) if "hessian" in needs else contextlib.nullcontext():
+        with (
+            sdpa_kernel([SDPBackend.MATH]) if "hessian" in needs else contextlib.nullcontext(),
+            torch.set_grad_enabled(backward),  # a forward-only pass (NASWOT) records no graph
+        ):
             logits = logits_of(net(x))
         if logits.ndim != 2:
             raise NotApplicableError(f"logits must be 2-D (batch x classes), got shape {tuple(logits.shape)}")
