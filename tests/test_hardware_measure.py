@@ -101,7 +101,7 @@ def test_measured_cost_goes_to_the_store_and_is_reused(store, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("re-measured a stored cell")
 
-    fresh = MeasuredLatency(warmup=1, repeats=5, store=store)
+    fresh = MeasuredLatency(warmup=1, repeats=5, store=str(store.path))  # a path, as `-o store=PATH` gives
     monkeypatch.setattr(fresh, "measure", boom)
     assert fresh(space, CELLS[0], "cifar100") == pytest.approx(value)
 

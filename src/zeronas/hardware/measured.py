@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ class MeasuredLatency(CostModel):
         warmup: int = 5,
         repeats: int = 30,
         threads: int | None = 1,
-        store: ResultStore | None = None,
+        store: ResultStore | str | os.PathLike | None = None,
         run: int = 0,
         clock: str = "wall",
         statistic: str = "median",
@@ -75,6 +76,10 @@ class MeasuredLatency(CostModel):
         self.statistic = statistic
         self.unit = f"ms ({statistic} of {repeats} calls, {'thread CPU time' if clock == 'thread' else 'wall'})"
         self.warmup, self.repeats, self.threads = int(warmup), int(repeats), threads
+        if isinstance(store, str | os.PathLike):  # `-o store=PATH` on the command line
+            from zeronas.store import ResultStore
+
+            store = ResultStore(store)
         self.store, self.run = store, int(run)
         self.name = self.metric
         self._cache: dict[tuple[str, str, str], float] = {}
