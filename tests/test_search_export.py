@@ -119,3 +119,14 @@ def test_cli_run_prints_the_found_cell_and_its_rank(tmp_path: Path, capsys: pyte
     assert best["rank"].iloc[0] >= 1 and 0 < best["test_acc"].iloc[0] < 100
     assert {"nwot", "synflow", "cost_params", "cost_flops"} <= set(best.columns)
     assert (tmp_path / "best.onnx").exists()
+
+
+def test_cli_prune_runs_with_its_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    options = ["channels=4", "cells_per_stage=1", "batch_size=8", "lr_samples=32"]
+    sets = [arg for option in options for arg in ("--set", option)]
+    out = tmp_path / "prune"
+    main(["search", "-a", "prune", "-d", "cifar10", "-p", "params", *sets, "--no-export", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert "ground truth (cifar10 test):" in text
+    best = pd.read_csv(out / "best.csv")
+    assert len(best) == 1 and "none" not in best["arch"].iloc[0]

@@ -59,7 +59,12 @@ def parse_settings(items: list[str] | None) -> dict[str, object]:
 
 def algorithm_options(algorithm: str, explicit: dict[str, object], extra: dict[str, object]) -> dict[str, object]:
     """Options the algorithm accepts: explicit CLI options it takes, plus every --set (checked)."""
-    accepted = set(inspect.signature(get_algorithm(algorithm)).parameters) - {"ev", "evaluations", "rng", "progress"}
+    accepted = set(inspect.signature(get_algorithm(algorithm)).parameters) - {
+        "ev",
+        "evaluations",
+        "rng",
+        "on_supernet_step",
+    }
     unknown = sorted(set(extra) - accepted)
     if unknown:
         raise InvalidInputError(
@@ -101,7 +106,7 @@ def execute(
             bar.update(task, completed=ev.steps, total=max(total, ev.steps), rate=rate)
 
         if algorithm == "prune":
-            options = {**options, "progress": lambda done, total: bar.update(task, completed=done, total=total)}
+            options = {**options, "on_supernet_step": lambda done, total: bar.update(task, completed=done, total=total)}
         return search(
             space,
             dataset,

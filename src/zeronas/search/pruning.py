@@ -159,7 +159,7 @@ def tenas_prune(
     repeats: int = 1,
     lr_samples: int = 256,
     include_none: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    on_supernet_step: Callable[[int, int], None] | None = None,
 ) -> dict:
     """TE-NAS pruning of the NB201 supernet down to one op per edge; the result is scored by the objective."""
     if not isinstance(ev.space, NasBench201Space):
@@ -172,9 +172,9 @@ def tenas_prune(
         ev.checker.dataset, names, ev.seed, channels, cells_per_stage, batch_size, options, ev.store, ev.run
     )
     op_sets = full_op_sets(include_none)
-    if progress is not None:
+    if on_supernet_step is not None:
         total = _planned(op_sets, repeats)
-        scorer.on_step = lambda done: progress(done, total)
+        scorer.on_step = lambda done: on_supernet_step(done, total)
     rows: list[dict] = []
     round_index = 0
     while any(len(ops) > 1 for ops in op_sets):
