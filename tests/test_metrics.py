@@ -163,3 +163,10 @@ def test_rows_from_several_settings_are_refused() -> None:
     with pytest.raises(InvalidInputError, match="one settings"):
         correlation_table(rows, TRUTH)
     assert np.isfinite(TRUTH).all()
+
+
+def test_two_cells_give_no_correlation() -> None:
+    values = pd.Series([1.0, 2.0], index=["a", "b"])
+    truth = pd.Series([10.0, 20.0], index=["a", "b"])
+    spr, kt, n = rank_correlation(values, truth)
+    assert n == 2 and math.isnan(spr) and math.isnan(kt)

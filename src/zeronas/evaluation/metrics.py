@@ -57,11 +57,14 @@ def population(scored: pd.Index, members: pd.Index, uniform: set[str] | None = N
 
 
 def rank_correlation(values: pd.Series, truth: pd.Series) -> tuple[float, float, int]:
-    """(Spearman ρ, Kendall τ-b, n) over the archs where both are finite; NaN when undefined."""
+    """(Spearman ρ, Kendall τ-b, n) over the archs where both are finite; NaN when undefined.
+
+    Two points always correlate ±1, so fewer than three give NaN rather than a meaningless 1.0.
+    """
     joined = pd.concat([values.rename("v"), truth.rename("t")], axis=1, join="inner")
     joined = joined[np.isfinite(joined["v"]) & np.isfinite(joined["t"])]
     n = len(joined)
-    if n < 2 or joined["v"].nunique() < 2 or joined["t"].nunique() < 2:
+    if n < 3 or joined["v"].nunique() < 2 or joined["t"].nunique() < 2:
         return math.nan, math.nan, n
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
