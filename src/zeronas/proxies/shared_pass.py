@@ -22,19 +22,38 @@ from zeronas.errors import InvalidInputError, NotApplicableError
 from zeronas.proxies.context import ProxyContext, is_relu, logits_of, prunable_layers
 
 
-def _agreement_kernel(codes: torch.Tensor) -> torch.Tensor:
-    """Σ over units of [c_a c_b + (1-c_a)(1-c_b)] = N + 2 c cᵀ - r 1ᵀ - 1 rᵀ, exact in float64."""
-    c = codes.to(torch.float32)
-    rows = c.sum(1, dtype=torch.float64)
+#: float32 holds integer sums of 0/1 codes exactly up to 2**24 units
+_EXACT_FLOAT32_UNITS = 1 << 24
+
+
+def _agreement_kernel(inp: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """NASWOT kernel of one ReLU input and its unit count.
+
+    Σ over units of [c_a c_b + (1-c_a)(1-c_b)] = N + 2 c cᵀ - r 1ᵀ - 1 rᵀ with c = 1[inp > 0]; the
+    unit order does not matter, so a channels-last input is read in its memory order (no copy).
+    Codes are written straight into float32 (exact integer sums up to 2**24 units per sample) and
+    the kernel is returned in float64.
+    """
+    if inp.ndim == 4 and not inp.is_contiguous() and inp.is_contiguous(memory_format=torch.channels_last):
+        inp = inp.permute(0, 2, 3, 1)
+    flat = inp.reshape(inp.shape[0], -1)
+    units = flat.shape[1]
+    exact = torch.float32 if units <= _EXACT_FLOAT32_UNITS else torch.float64
+    c = torch.gt(flat, 0, out=torch.empty(flat.shape, dtype=exact, device=flat.device))
+    rows = c.sum(1).to(torch.float64)
     kernel = (c @ c.T).to(torch.float64) * 2.0
-    return kernel - rows[:, None] - rows[None, :] + float(c.shape[1])
+    return kernel - rows[:, None] - rows[None, :] + float(units), units
 
 
 class _Hooks:
     """Forward hooks for the NASWOT kernel and Fisher values; Fisher is recorded only when armed."""
 
+    #: ReLU inputs whose kernels are kept for reuse (the tensors are held, so their ids stay unique)
+    _RECENT = 8
+
     def __init__(self, net: nn.Module, ctx: ProxyContext, relu: bool, fisher: bool) -> None:
         self.ctx = ctx
+        self._recent: list[tuple] = []
         self.armed = False
         self.handles: list[torch.utils.hooks.RemovableHandle] = []
         if relu:
@@ -46,12 +65,16 @@ class _Hooks:
                 self.handles.append(module.register_forward_hook(self._fisher_hook(name, module)))
 
     def _relu_hook(self, module: nn.Module, args: tuple) -> None:
-        inp = args[0].detach()
-        codes = (inp > 0).flatten(1)
-        kernel = _agreement_kernel(codes)
+        inp = args[0]
+        # ReLUs fed by the same tensor (a DAG node read by several edges) have the same kernel
+        hit = next((e for e in self._recent if e[0] is inp and e[1] == inp._version), None)
+        if hit is None:
+            hit = (inp, inp._version, *_agreement_kernel(inp.detach()))
+            self._recent = [hit, *self._recent[: self._RECENT - 1]]
+        kernel, units = hit[2], hit[3]
         ctx = self.ctx
-        ctx.relu_kernel = kernel if ctx.relu_kernel is None else ctx.relu_kernel + kernel
-        ctx.relu_units += codes.shape[1]
+        ctx.relu_kernel = kernel.clone() if ctx.relu_kernel is None else ctx.relu_kernel + kernel
+        ctx.relu_units += units
 
     def _fisher_hook(self, name: str, module: nn.Module) -> Callable:
         conv = isinstance(module, nn.modules.conv._ConvNd)
@@ -79,6 +102,7 @@ class _Hooks:
         return forward_hook
 
     def remove(self) -> None:
+        self._recent = []
         for handle in self.handles:
             handle.remove()
 
