@@ -21,7 +21,6 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from zeronas.errors import InvalidInputError, NotApplicableError
 from zeronas.proxies.context import ProxyContext, is_relu, logits_of, prunable_layers
 
-
 #: float32 holds integer sums of 0/1 codes exactly up to 2**24 units
 _EXACT_FLOAT32_UNITS = 1 << 24
 
