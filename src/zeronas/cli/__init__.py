@@ -22,6 +22,7 @@ def _register() -> None:
         run_cmd,
         score_cmd,
         search_cmd,
+        store_cmd,
     )
 
 

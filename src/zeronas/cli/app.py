@@ -22,6 +22,10 @@ DataDirOption = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Data directory (default: $ZERONAS_DATA_DIR, else ../shared).", show_default=False),
 ]
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Result store (default: $ZERONAS_STORE, else ./zeronas-results/store.sqlite)."),
+]
 ProxiesOption = Annotated[str, typer.Option("--proxies", "-p", help="'all' or comma-separated proxy names.")]
 DatasetOption = Annotated[str, typer.Option("--dataset", "-d", help="cifar10, cifar100, ImageNet16-120 or imagenet.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weight init and the batch draw.")]

@@ -17,6 +17,7 @@ from zeronas.cli.app import (
     DatasetOption,
     ProxiesOption,
     SourceOption,
+    StoreOption,
     app,
     console,
     error_console,
@@ -33,10 +34,6 @@ from zeronas.evaluation.sweep import SweepStats, parse_seeds, plan_sweep, run_sw
 from zeronas.proxies import get_proxy, resolve_proxies
 from zeronas.store import ResultStore, default_store_path
 
-StoreOption = Annotated[
-    Path | None,
-    typer.Option("--store", help="Result store (default: $ZERONAS_STORE, else ./zeronas-results/store.sqlite)."),
-]
 OutOption = Annotated[Path, typer.Option("--out", help="Directory for CSV/JSON tables and PNG plots.")]
 MetricOption = Annotated[str, typer.Option("--metric", help="Ground truth: 'test' (the survey's) or 'val' accuracy.")]
 TopOption = Annotated[

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from zeronas.cli.app import DataDirOption, DatasetOption, SeedOption, app, console
+from zeronas.cli.app import DataDirOption, DatasetOption, SeedOption, StoreOption, app, console
 from zeronas.cli.rank_cmd import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
@@ -26,10 +26,6 @@ app.add_typer(hardware_app, name="hardware")
 CostOptions = Annotated[
     list[str] | None,
     typer.Option("--cost-opt", "-o", help="Cost-model option key=value (repeatable), e.g. -o device=raspi4."),
-]
-StoreOption = Annotated[
-    Path | None,
-    typer.Option("--store", help="Result store (SQLite) path (default: $ZERONAS_STORE or ./zeronas-results)."),
 ]
 
 

@@ -11,8 +11,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from zeronas.cli.app import BatchSizeOption, DataDirOption, DatasetOption, SeedOption, SourceOption, app, console
-from zeronas.cli.hardware_cmd import CostOptions, StoreOption, build_cost, open_store
+from zeronas.cli.app import (
+    BatchSizeOption,
+    DataDirOption,
+    DatasetOption,
+    SeedOption,
+    SourceOption,
+    StoreOption,
+    app,
+    console,
+)
+from zeronas.cli.hardware_cmd import CostOptions, build_cost, open_store
 from zeronas.cli.rank_cmd import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
