@@ -7,7 +7,7 @@ import torch
 
 from zeronas.errors import InvalidArchError, InvalidInputError
 from zeronas.search import search
-from zeronas.search.pruning import _planned
+from zeronas.search.pruning import SupernetScorer, _planned, single_channel_crops
 from zeronas.spaces import create_space
 from zeronas.spaces.nasbench201 import EDGES, NasBench201Space
 from zeronas.spaces.nb201_model import OP_NAMES
@@ -94,3 +94,24 @@ def test_pruning_refuses_other_spaces_and_budgets() -> None:
         search("mbv2", "imagenet", "params", "prune")
     with pytest.raises(InvalidInputError, match="takes no budget"):
         search("nb201", "cifar10", "params", "prune", budgets=["flops<=100M"])
+
+
+def test_regions_are_counted_on_the_thin_network_and_do_not_saturate() -> None:
+    images = torch.randn(8, 3, 16, 16)
+    crops = single_channel_crops(images, 50, 3, seed=1)
+    assert crops.shape == (50, 1, 3, 3)
+    assert torch.equal(crops, single_channel_crops(images, 50, 3, seed=1))
+    assert any(
+        torch.equal(crops[0, 0], images[i, c, y : y + 3, x : x + 3])
+        for i in range(8)
+        for c in range(3)
+        for y in range(14)
+        for x in range(14)
+    )  # a real patch of one channel
+    scorer = SupernetScorer("cifar10", ["linear_regions"], 0, 8, 1, 32, {"linear_regions": {"samples": 500}})
+    full = full_op_sets(include_none=False)
+    origin = scorer(full, 0)["linear_regions"]
+    pruned = {scorer(full[:1] + ((full[1][0],),) + full[2:], 0)["linear_regions"]}
+    pruned |= {scorer(((op,),) + full[1:], 0)["linear_regions"] for op in full[0]}
+    assert 50 < origin < 490  # far from the 500-sample ceiling the wide supernet hits
+    assert len(pruned | {origin}) > 2  # removing ops changes the count

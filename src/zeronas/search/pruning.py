@@ -3,10 +3,13 @@
 Start from the supernet with every op on every edge ('none' is removed first, as TE-NAS's code does,
 unless `include_none`). Each round, for every op still on an edge with several ops, score the supernet
 without that op: its NTK condition number and its number of linear regions, on weights shared with the
-unpruned supernet (same seed). An op whose removal lowers kappa or barely lowers the region count
-matters least: per proxy the relative change (v_pruned - v_origin) / |v_origin| of the oriented value
-is its prunability, ops are dense-ranked by it (ties share a rank, values compared to 10 significant
-digits as TE-NAS does) and the ranks summed; on each edge the op of the lowest rank sum is removed.
+unpruned supernet (same seed). As in TE-NAS, regions are counted on a thin copy of the supernet
+(one channel, one cell per stage, no stem) fed with random single-channel 3x3 crops of the batch: on
+the wide supernet every crop falls in its own region, the count saturates and carries no signal.
+An op whose removal lowers kappa or barely lowers the region count matters least: per proxy the
+relative change (v_pruned - v_origin) / |v_origin| of the oriented value is its prunability, ops are
+dense-ranked by it (ties share a rank, values compared to 10 significant digits as TE-NAS does) and
+the ranks summed; on each edge the op of the lowest rank sum is removed.
 Repeat until one op per edge remains. Supernet scores go to the store under the space name
 'nb201-supernet-c<C>n<N>' and the evaluation order to the trace of run '<run>/prune'.
 """
@@ -18,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy.stats import rankdata
 
 from zeronas.data import get_dataset
@@ -33,6 +37,29 @@ from zeronas.spaces.nb201_supernet import OpSets, build_supernet, full_op_sets, 
 
 def _significant(value: float, digits: int = 10) -> float:
     return float(f"{value:.{digits}g}") if math.isfinite(value) else -math.inf
+
+
+#: the thin region-counting network of TE-NAS: width, cells per stage, crop size
+REGION_NET = {"channels": 1, "cells_per_stage": 1, "crop": 3}
+
+
+def single_channel_crops(images: torch.Tensor, samples: int, size: int, seed: int) -> torch.Tensor:
+    """`samples` random size x size crops of `images` (N, C, H, W), each of one random channel.
+
+    Returns a (samples, 1, size, size) tensor; the draw depends on `seed` only.
+    """
+    count, channels, height, width = images.shape
+    if size > min(height, width):
+        raise InvalidInputError(f"crop size {size} exceeds the {height}x{width} images")
+    gen = torch.Generator().manual_seed(seed)
+    image = torch.randint(0, count, (samples,), generator=gen)
+    channel = torch.randint(0, channels, (samples,), generator=gen)
+    top = torch.randint(0, height - size + 1, (samples,), generator=gen)
+    left = torch.randint(0, width - size + 1, (samples,), generator=gen)
+    offsets = torch.arange(size)
+    ys = (top[:, None] + offsets)[:, :, None]
+    xs = (left[:, None] + offsets)[:, None, :]
+    return images.cpu()[image[:, None, None], channel[:, None, None], ys, xs][:, None]
 
 
 class SupernetScorer:
@@ -53,6 +80,8 @@ class SupernetScorer:
         self.info = get_dataset(dataset)
         self.proxies, self.seed = list(proxies), seed
         self.channels, self.cells_per_stage = channels, cells_per_stage
+        if "linear_regions" in proxies:
+            options = {**options, "linear_regions": {**options.get("linear_regions", {}), **REGION_NET}}
         self.settings = ScoreSettings(batch_size=batch_size, options=options)
         self.space_name = f"nb201-supernet-c{channels}n{cells_per_stage}"
         self.store, self.run = store, run
@@ -75,18 +104,34 @@ class SupernetScorer:
         if any(p not in known for p in self.proxies):
             model = build_supernet(op_sets, self.info.num_classes, self.channels, self.cells_per_stage, seed=seed)
             batch = cached_batch(self.info.name, self.settings.batch_size, seed, None, "auto", None)
-            scores = score(model, batch, self.proxies, seed=seed, options=self.settings.options)
-            known.update(scores)
-            self.reasons.update({(key, seed, name): reason for name, reason in scores.failures().items()})
+            wide = [p for p in self.proxies if p != "linear_regions"]
+            parts = [score(model, batch, wide, seed=seed, options=self._options(wide))] if wide else []
+            if "linear_regions" in self.proxies:
+                parts.append(self._regions(op_sets, batch.x, seed))
+            for scores in parts:
+                known.update(scores)
+                self.reasons.update({(key, seed, name): reason for name, reason in scores.failures().items()})
+                if self.store is not None:
+                    self._write(key, seed, scores)
             self.computed += 1
-            if self.store is not None:
-                self._write(key, seed, scores)
         if self.store is not None and self.run:
             self.store.add_trace(f"{self.run}/prune", self.steps, key, {"seed": seed, **known})
         self.steps += 1
         if self.on_step is not None:
             self.on_step(self.steps)
         return dict(known)
+
+    def _options(self, names: Sequence[str]) -> dict[str, dict[str, object]]:
+        return {n: o for n, o in self.settings.options.items() if n in names}
+
+    def _regions(self, op_sets: OpSets, images: torch.Tensor, seed: int) -> object:
+        """Linear regions of the thin supernet over single-channel crops (`REGION_NET`)."""
+        opts = dict(self.settings.options["linear_regions"])
+        width, cells, crop = opts.pop("channels"), opts.pop("cells_per_stage"), opts.pop("crop")
+        thin = build_supernet(op_sets, self.info.num_classes, width, cells, seed=seed, stem=False)
+        x = single_channel_crops(images, int(opts.pop("samples", 1000)), crop, seed)
+        options = {"linear_regions": {**opts, "input": "batch"}}
+        return score(thin, (x, torch.zeros(len(x), dtype=torch.long)), ["linear_regions"], seed=seed, options=options)
 
     def _write(self, key: str, seed: int, scores: object) -> None:
         from zeronas.store import ResultRow
@@ -157,7 +202,7 @@ def tenas_prune(
     cells_per_stage: int = 1,
     batch_size: int = 32,
     repeats: int = 1,
-    lr_samples: int = 256,
+    lr_samples: int = 1000,
     include_none: bool = False,
     on_supernet_step: Callable[[int, int], None] | None = None,
 ) -> dict:

@@ -96,12 +96,19 @@ class SuperNetwork(nn.Module):
     """NB201 macro network whose cells are SuperCells with the given op sets; returns logits."""
 
     def __init__(
-        self, op_sets: Sequence[Sequence[int]], num_classes: int = 10, channels: int = 16, cells_per_stage: int = 5
+        self,
+        op_sets: Sequence[Sequence[int]],
+        num_classes: int = 10,
+        channels: int = 16,
+        cells_per_stage: int = 5,
+        stem: bool = True,
     ) -> None:
         super().__init__()
         self.op_sets = check_op_sets(op_sets)
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, channels, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(channels)
+        self.stem = (
+            nn.Sequential(nn.Conv2d(3, channels, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(channels))
+            if stem
+            else nn.Identity()  # TE-NAS's region counter: inputs already have `channels` channels
         )
         self.cells = nn.ModuleList()
         c_prev = channels
@@ -128,10 +135,14 @@ def build_supernet(
     channels: int = 16,
     cells_per_stage: int = 5,
     seed: int | None = None,
+    stem: bool = True,
 ) -> SuperNetwork:
-    """Build a supernet; with `seed`, its weights depend on the seed only (not on the op sets)."""
+    """Build a supernet; with `seed`, its weights depend on the seed only (not on the op sets).
+
+    `stem=False` drops the 3-channel stem: the first cell reads `channels`-channel inputs directly.
+    """
     if seed is None:
-        return SuperNetwork(op_sets, num_classes, channels, cells_per_stage)
+        return SuperNetwork(op_sets, num_classes, channels, cells_per_stage, stem)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return SuperNetwork(op_sets, num_classes, channels, cells_per_stage)
+        return SuperNetwork(op_sets, num_classes, channels, cells_per_stage, stem)
