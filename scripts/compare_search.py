@@ -4,8 +4,10 @@ For each data set and objective (a proxy, or several as their mean z-score): `--
 and `--runs` random-search runs with `--evaluations` proxy evaluations each (algorithm seeds
 0..runs-1, proxies always with seed `--proxy-seed`, so runs share stored values), and the exhaustive
 pick over all 15,625 cells. Reports the test accuracy (and rank) of each found cell as mean ± std.
-The exhaustive pick needs the whole space in the store (`zeronas evaluate --sample 15625`); without
-it the cells are scored here, which takes hours for the activation proxies.
+The exhaustive pick needs the whole space in the store (`zeronas evaluate --sample 15625`, or import
+the project's exports: `zeronas store import benchmarks/results/store/nb201_cifar100_cheap_seed0.csv.gz
+--store zeronas-results/survey.sqlite`, likewise for ImageNet16-120); without it the cells are scored
+here, which takes hours for the activation proxies. Measured results: benchmarks/results/compare_search.json.
 
     python scripts/compare_search.py --store zeronas-results/survey.sqlite \
         --datasets cifar100,ImageNet16-120 --objectives params,synflow,nwot,nwot+synflow
