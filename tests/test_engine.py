@@ -178,3 +178,14 @@ def test_avg_pool_op_equals_torch_kernel():
     for shape in [(2, 3, 32, 32), (2, 3, 1, 1), (1, 4, 2, 3), (1, 1, 16, 16)]:
         x = torch.randn(*shape)
         torch.testing.assert_close(AvgPool3x3()(x), reference(x), rtol=0, atol=1e-6)
+
+
+def test_gradient_proxies_work_after_an_inference_mode_forward():
+    """A pooling divisor cached during an inference-mode forward (latency timing) must not poison autograd."""
+    arch = "|avg_pool_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|"
+    model = SPACE.build(arch, num_classes=10)
+    with torch.inference_mode():
+        model.eval()(torch.randn(2, 3, 24, 24))  # a resolution no other test caches first
+    model.train()
+    scores = zeronas.score(model, torch.randn(4, 3, 24, 24), ["grad_norm"], seed=0)
+    assert not scores.failures() and math.isfinite(scores["grad_norm"])

@@ -54,7 +54,11 @@ class AvgPool3x3(nn.AvgPool2d):
 
 @functools.lru_cache(maxsize=32)
 def _neighbour_count(height: int, width: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """How many in-image pixels each 3x3 window covers (the count_include_pad=False divisor)."""
+    """How many in-image pixels each 3x3 window covers (the count_include_pad=False divisor).
+
+    Built outside inference mode: a cached inference tensor, first made under `torch.inference_mode`
+    (latency measurement), could not be saved for backward by later gradient proxies.
+    """
 
     def counts(n: int) -> torch.Tensor:
         c = torch.full((n,), 3.0, dtype=dtype, device=device)
@@ -62,7 +66,8 @@ def _neighbour_count(height: int, width: int, dtype: torch.dtype, device: torch.
         c[-1] -= 1  # a single row or column loses both neighbours
         return c
 
-    return counts(height)[:, None] * counts(width)[None, :]
+    with torch.inference_mode(False):
+        return counts(height)[:, None] * counts(width)[None, :]
 
 
 def make_op(name: str, channels: int) -> nn.Module:
