@@ -21,20 +21,39 @@ def nwot(ctx: ProxyContext) -> float:
     return float(torch.linalg.slogdet(ctx.relu_kernel).logabsdet)
 
 
-def _crops(ctx: ProxyContext, samples: int, size: int) -> torch.Tensor:
-    """`samples` random size x size patches of the batch images (TE-NAS's linear-region inputs)."""
-    gen = ctx.generator("linear_regions")
-    height, width = ctx.x.shape[-2:]
+def random_crops(
+    images: torch.Tensor,
+    samples: int,
+    size: int,
+    generator: torch.Generator,
+    one_channel: bool = False,
+    name: str = "crop",
+) -> torch.Tensor:
+    """`samples` random size x size patches of `images` (N, C, H, W), on CPU: (samples, C, size, size).
+
+    With `one_channel`, each patch keeps one random channel: (samples, 1, size, size), the single-channel
+    crops TE-NAS feeds its thin region-counting network. Draw order: image, [channel], top, left.
+    """
+    count, channels, height, width = images.shape
     if size > min(height, width):
-        raise InvalidInputError(f"linear_regions crop size {size} exceeds the {height}x{width} images")
-    image = torch.randint(0, ctx.batch_size, (samples,), generator=gen)
-    top = torch.randint(0, height - size + 1, (samples,), generator=gen)
-    left = torch.randint(0, width - size + 1, (samples,), generator=gen)
+        raise InvalidInputError(f"{name} size {size} exceeds the {height}x{width} images")
+    image = torch.randint(0, count, (samples,), generator=generator)
+    if one_channel:
+        channel = torch.randint(0, channels, (samples, 1), generator=generator)
+    else:
+        channel = torch.arange(channels)[None, :]
+    top = torch.randint(0, height - size + 1, (samples,), generator=generator)
+    left = torch.randint(0, width - size + 1, (samples,), generator=generator)
     rows = torch.arange(size)
     ys = (top[:, None] + rows[None, :])[:, None, :, None]
     xs = (left[:, None] + rows[None, :])[:, None, None, :]
-    channels = torch.arange(ctx.x.shape[1])[None, :, None, None]
-    return ctx.x.cpu()[image[:, None, None, None], channels, ys, xs].to(ctx.x.device)
+    return images.cpu()[image[:, None, None, None], channel[:, :, None, None], ys, xs]
+
+
+def _crops(ctx: ProxyContext, samples: int, size: int) -> torch.Tensor:
+    """`samples` random size x size patches of the batch images (TE-NAS's linear-region inputs)."""
+    gen = ctx.generator("linear_regions")
+    return random_crops(ctx.x, samples, size, gen, name="linear_regions crop").to(ctx.x.device)
 
 
 @register_proxy("linear_regions", needs=("own",), family="activation")

@@ -28,6 +28,7 @@ from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch
 from zeronas.proxies import resolve_proxies, score
+from zeronas.proxies.activation import random_crops
 from zeronas.search.algorithms import register_algorithm
 from zeronas.search.evaluator import Evaluator
 from zeronas.spaces.nasbench201 import EDGES, NasBench201Space
@@ -44,22 +45,8 @@ REGION_NET = {"channels": 1, "cells_per_stage": 1, "crop": 3}
 
 
 def single_channel_crops(images: torch.Tensor, samples: int, size: int, seed: int) -> torch.Tensor:
-    """`samples` random size x size crops of `images` (N, C, H, W), each of one random channel.
-
-    Returns a (samples, 1, size, size) tensor; the draw depends on `seed` only.
-    """
-    count, channels, height, width = images.shape
-    if size > min(height, width):
-        raise InvalidInputError(f"crop size {size} exceeds the {height}x{width} images")
-    gen = torch.Generator().manual_seed(seed)
-    image = torch.randint(0, count, (samples,), generator=gen)
-    channel = torch.randint(0, channels, (samples,), generator=gen)
-    top = torch.randint(0, height - size + 1, (samples,), generator=gen)
-    left = torch.randint(0, width - size + 1, (samples,), generator=gen)
-    offsets = torch.arange(size)
-    ys = (top[:, None] + offsets)[:, :, None]
-    xs = (left[:, None] + offsets)[:, None, :]
-    return images.cpu()[image[:, None, None], channel[:, None, None], ys, xs][:, None]
+    """`samples` random size x size crops of `images`, each of one random channel; depends on `seed` only."""
+    return random_crops(images, samples, size, torch.Generator().manual_seed(seed), one_channel=True)
 
 
 class SupernetScorer:
@@ -102,10 +89,12 @@ class SupernetScorer:
         key, seed = op_sets_key(op_sets), self.seed + repeat
         known = self.cache.setdefault((key, seed), {})
         if any(p not in known for p in self.proxies):
-            model = build_supernet(op_sets, self.info.num_classes, self.channels, self.cells_per_stage, seed=seed)
             batch = cached_batch(self.info.name, self.settings.batch_size, seed, None, "auto", None)
             wide = [p for p in self.proxies if p != "linear_regions"]
-            parts = [score(model, batch, wide, seed=seed, options=self._options(wide))] if wide else []
+            parts = []
+            if wide:
+                model = build_supernet(op_sets, self.info.num_classes, self.channels, self.cells_per_stage, seed=seed)
+                parts.append(score(model, batch, wide, seed=seed, options=self._options(wide)))
             if "linear_regions" in self.proxies:
                 parts.append(self._regions(op_sets, batch.x, seed))
             for scores in parts:
