@@ -22,12 +22,15 @@ run() {
     local name="$1"
     shift
     echo "== $name"
-    zeronas pareto --use-store --store "$store" --quantiles "$budgets" --out "$out/$name" "$@" | tee "$out/$name.txt"
+    COLUMNS=200 zeronas pareto --use-store --store "$store" --quantiles "$budgets" --out "$out/$name" "$@" | tee "$out/$name.txt"
+    rm -f "$out/$name"/*_cells.csv  # every cell's values are in the store; the picks, summary and plot stay
 }
 
 mkdir -p "$out"
 run c10_raspi4 --dataset cifar10 --cost nb201_latency -o device=raspi4 --proxies "$p16" --sample 500
 run c10_eyeriss --dataset cifar10 --cost nb201_latency -o device=eyeriss --proxies "$p16" --sample 500
+run c10_raspi4_predicted --dataset cifar10 --cost predicted_latency -o target=nb201_latency -o device=raspi4 \
+    -o model=gcn -o n_train=200 --proxies "$p16" --sample 500
 run c100_pi5_energy --dataset cifar100 --cost pi5_energy --proxies "$p16" --sample 1000
 run c100_cpu_latency --dataset cifar100 --cost latency -o clock=thread -o statistic=min \
     --proxies "$p16" --sample 1000
