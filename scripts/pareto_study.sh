@@ -37,4 +37,3 @@ run c100_cpu_latency --dataset cifar100 --cost latency -o clock=thread -o statis
 run c100_pi5_energy_full --dataset cifar100 --cost pi5_energy --proxies "$cheap" --sample 15625
 run c100_cpu_latency_full --dataset cifar100 --cost latency -o clock=thread -o statistic=min \
     --proxies "$cheap" --sample 15625
-run c10_raspi4_full --dataset cifar10 --cost nb201_latency -o device=raspi4 --proxies params,flops --sample 15625
