@@ -142,6 +142,34 @@ def mean_std(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
+def plot_transfer(transfer: pd.DataFrame, path: Path) -> Path:
+    """The transfer curve: Spearman and RMSE against the number of shots, per target and method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    targets = list(dict.fromkeys(transfer["target"]))
+    fig, axes = plt.subplots(2, len(targets), figsize=(3.4 * len(targets), 5.6), squeeze=False, sharex=True)
+    grouped = transfer.groupby(["target", "method", "shots"], sort=False)[["spearman", "rmse"]]
+    mean, std = grouped.mean(), grouped.std().fillna(0.0)
+    for j, target in enumerate(targets):
+        for method in dict.fromkeys(transfer["method"]):
+            m, s = mean.loc[(target, method)], std.loc[(target, method)]
+            for i, metric in enumerate(("spearman", "rmse")):
+                axes[i][j].errorbar(m.index, m[metric], yerr=s[metric], marker="o", capsize=3, label=method)
+        axes[0][j].set_title(target, fontsize=10)
+        axes[1][j].set_xlabel("shots (measured cells)")
+        axes[1][j].set_yscale("log")
+    axes[0][0].set_ylabel("Spearman rho (held-out cells)")
+    axes[1][0].set_ylabel("RMSE (ms)")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def anchors_on(space, target: str, anchors: list[str], y: pd.Series, store_path) -> pd.Series:
     """Latency of the anchors on the target: from its table, or measured now on this CPU (and stored)."""
     if target != "this_cpu":
@@ -198,7 +226,7 @@ def main() -> None:
             indent=1,
         )
     )
-    print(f"saved {out}")
+    print(f"saved {out} and {plot_transfer(transfer, out.with_suffix('.png'))}")
 
 
 if __name__ == "__main__":
