@@ -15,6 +15,7 @@ set -euo pipefail
 store="${1:-zeronas-results/survey.sqlite}"
 out="${2:-benchmarks/results/pareto}"
 p16="nwot,linear_regions,grad_norm,snip,plain,grasp,fisher,jacob_cov,epe_nas,params,flops,l2_norm,synflow,logsynflow,zen,zico"
+p17="$p16,gradsign"  # CIFAR-10 only: gradsign was computed on that sample (zeronas evaluate --proxies gradsign)
 cheap="params,flops,synflow,nwot"
 budgets="0.05,0.1,0.25,0.5,0.75,1.0"
 
@@ -27,13 +28,15 @@ run() {
 }
 
 mkdir -p "$out"
-run c10_raspi4 --dataset cifar10 --cost nb201_latency -o device=raspi4 --proxies "$p16" --sample 500
-run c10_eyeriss --dataset cifar10 --cost nb201_latency -o device=eyeriss --proxies "$p16" --sample 500
+run c10_raspi4 --dataset cifar10 --cost nb201_latency -o device=raspi4 --proxies "$p17" --sample 500
+run c10_eyeriss --dataset cifar10 --cost nb201_latency -o device=eyeriss --proxies "$p17" --sample 500
 run c10_raspi4_predicted --dataset cifar10 --cost predicted_latency -o target=nb201_latency -o device=raspi4 \
-    -o model=gcn -o n_train=200 --proxies "$p16" --sample 500
+    -o model=gcn -o n_train=200 --proxies "$p17" --sample 500
 run c100_pi5_energy --dataset cifar100 --cost pi5_energy --proxies "$p16" --sample 1000
 run c100_cpu_latency --dataset cifar100 --cost latency -o clock=thread -o statistic=min \
     --proxies "$p16" --sample 1000
 run c100_pi5_energy_full --dataset cifar100 --cost pi5_energy --proxies "$cheap" --sample 15625
 run c100_cpu_latency_full --dataset cifar100 --cost latency -o clock=thread -o statistic=min \
     --proxies "$cheap" --sample 15625
+run timm_cpu_i7 --space timm --cost timm_latency -o table=cpu-i7_12700h --sample 150 \
+    --proxies params,flops,synflow,logsynflow,nwot,zen,grad_norm,snip,jacob_cov,zico
