@@ -38,5 +38,5 @@ run c100_cpu_latency --dataset cifar100 --cost latency -o clock=thread -o statis
 run c100_pi5_energy_full --dataset cifar100 --cost pi5_energy --proxies "$cheap" --sample 15625
 run c100_cpu_latency_full --dataset cifar100 --cost latency -o clock=thread -o statistic=min \
     --proxies "$cheap" --sample 15625
-run timm_cpu_i7 --space timm --cost timm_latency -o table=cpu-i7_12700h --sample 150 \
+run timm_cpu_i7 --space timm --cost timm_latency -o table=cpu-i7_12700h --max-params 50 --sample 120 \
     --proxies params,flops,synflow,logsynflow,nwot,zen,grad_norm,snip,jacob_cov,zico

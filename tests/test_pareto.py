@@ -154,6 +154,7 @@ def test_timm_space_on_three_small_models():
     wanted = ["regnetx_002", "tf_mobilenetv3_small_100", "dla46_c", "vit_small_patch16_224"]  # the ViT is in21k
     models = timm_candidates(cost, wanted)
     assert models == wanted[:3]
+    assert timm_candidates(cost, wanted, max_params=2.6) == ["tf_mobilenetv3_small_100", "dla46_c"]  # 2.54, 1.30 M
     settings = timm_settings(batch_size=4, resolution=32)
     table = gather_proxies("zoo", models, "imagenet", ["params"], [0], timm_scorer(["params"], settings), "x")
     result = run_pareto(None, models, "imagenet", cost, table, timm_accuracy(), quantiles=[1.0])

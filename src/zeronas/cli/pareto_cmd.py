@@ -95,6 +95,9 @@ def pareto_command(
     proxies: Annotated[str, typer.Option("--proxies", "-p", help="Comma-separated proxies.")] = DEFAULT_PROXIES,
     sample: Annotated[int | None, typer.Option("--sample", "-n", min=2, help="Candidates drawn (seeded).")] = 200,
     models: Annotated[str | None, typer.Option("--models", help="timm: comma-separated model names.")] = None,
+    max_params: Annotated[
+        float | None, typer.Option("--max-params", min=0, help="timm: only models with at most this many M params.")
+    ] = None,
     budgets: Annotated[str | None, typer.Option("--budgets", help="Comma-separated cost budgets.")] = None,
     quantiles: Annotated[
         str, typer.Option("--quantiles", help="Budgets at these quantiles of the candidates' cost (no --budgets).")
@@ -134,7 +137,7 @@ def pareto_command(
         )
 
         search_space, label, dataset = None, "zoo", TIMM_DATASET
-        keys = timm_candidates(cost_model, models.split(",") if models else None, sample, seed)
+        keys = timm_candidates(cost_model, models.split(",") if models else None, sample, seed, max_params=max_params)
         settings = timm_settings(batch_size, resolution or 64, source)
         scorer = timm_scorer(names, settings)
         truth_acc = timm_accuracy()

@@ -54,11 +54,18 @@ def timm_candidates(
     sample: int | None = None,
     seed: int = 0,
     data_dir: str | os.PathLike | None = None,
+    max_params: float | None = None,
 ) -> list[str]:
-    """in1k-only models that have a cost: `models` if given (each checked), else all or a seeded sample."""
+    """in1k-only models that have a cost: `models` if given (each checked), else all or a seeded sample.
+
+    `max_params` (M, per the results table) keeps the proxies' memory bounded: a randomly initialised
+    400M-parameter model needs ~20 GB for the float64 synflow pass and the gradient proxies on a CPU.
+    """
     table = timm_in1k_models(data_dir)
     pool = list(models) if models else list(table.index)
     pool = [m for m in pool if m in table.index]
+    if max_params is not None:
+        pool = [m for m in pool if float(table.loc[m, "param_count"]) <= max_params]
     costs = cost.many(None, pool, TIMM_DATASET) if pool else np.array([])
     pool = [m for m, c in zip(pool, costs, strict=True) if np.isfinite(c)]
     if sample is not None and sample < len(pool):
