@@ -40,3 +40,4 @@ run c100_cpu_latency_full --dataset cifar100 --cost latency -o clock=thread -o s
     --proxies "$cheap" --sample 15625
 run timm_cpu_i7 --space timm --cost timm_latency -o table=cpu-i7_12700h --max-params 50 --sample 120 \
     --proxies params,flops,synflow,logsynflow,nwot,zen,grad_norm,snip,jacob_cov,zico
+python scripts/pareto_summary.py "$out" --out "$out/SUMMARY.md"
