@@ -151,7 +151,7 @@ def plot_transfer(transfer: pd.DataFrame, path: Path) -> Path:
 
     targets = list(dict.fromkeys(transfer["target"]))
     fig, axes = plt.subplots(2, len(targets), figsize=(3.4 * len(targets), 5.6), squeeze=False, sharex=True)
-    grouped = transfer.groupby(["target", "method", "shots"], sort=False)[["spearman", "rmse"]]
+    grouped = transfer.groupby(["target", "method", "shots"])[["spearman", "rmse"]]
     mean, std = grouped.mean(), grouped.std().fillna(0.0)
     for j, target in enumerate(targets):
         for method in dict.fromkeys(transfer["method"]):
