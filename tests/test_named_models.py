@@ -31,6 +31,14 @@ def test_every_proxy_on_timm_models(spec, kwargs, resolution, not_applicable):
         assert "no ReLU" in scores.details["nwot"].reason
 
 
+def test_input_size_builds_fixed_size_models_for_the_batch_and_leaves_cnns_alone():
+    vit = build_named_model("timm:vit_tiny_patch16_224", num_classes=10, input_size=64)
+    assert vit.patch_embed.img_size == (64, 64)  # 4 x 4 patches: position embeddings for 16 tokens
+    cnn = build_named_model("timm:resnet18", num_classes=10, input_size=64)  # ResNet takes no img_size
+    reference = build_named_model("timm:resnet18", num_classes=10)
+    assert sum(p.numel() for p in cnn.parameters()) == sum(p.numel() for p in reference.parameters())
+
+
 def test_gradsign_not_applicable_when_batch1_bn_sees_one_value():
     model = build_named_model("timm:resnet18", num_classes=10)
     batch = zeronas.load_batch("cifar10", 4, seed=0, resolution=32, source="synthetic")

@@ -64,7 +64,7 @@ def score_command(
     if model is not None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            net = build_named_model(model, num_classes=classes)
+            net = build_named_model(model, num_classes=classes, input_size=resolution)
         what = model
     else:
         search_space = create_space(space or "nb201")

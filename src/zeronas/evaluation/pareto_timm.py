@@ -90,7 +90,7 @@ def timm_scorer(proxies: Sequence[str], settings: ScoreSettings) -> Scorer:
     def run(name: str, seed: int):  # noqa: ANN202
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = build_named_model(name, num_classes=1000)
+            model = build_named_model(name, num_classes=1000, input_size=settings.resolution)
         batch = cached_batch(
             TIMM_DATASET, settings.batch_size, seed, settings.resolution, settings.source, settings.data_dir
         )
