@@ -102,6 +102,18 @@ def test_not_applicable_proxies_do_not_stop_the_others():
     assert scores.details["snip"].ok and scores.details["synflow"].ok
 
 
+def test_synflow_passes_bn_on_pooled_maps_at_batch_one():
+    """SE-style BN after global pooling sees one value per channel on synflow's batch-1 input."""
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4, 10)
+    )
+    detail = zeronas.score(model, small_batch(), ["synflow"]).details["synflow"]
+    assert detail.ok, detail.reason
+    # BN is bypassed: the value equals that of the same network without it
+    plain = nn.Sequential(*[m for m in model if not isinstance(m, nn.BatchNorm2d)])
+    assert detail.value == pytest.approx(zeronas.score(plain, small_batch(), ["synflow"])["synflow"], rel=1e-12)
+
+
 class Exploding(nn.Module):
     def __init__(self) -> None:
         super().__init__()

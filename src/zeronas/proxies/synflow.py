@@ -30,7 +30,10 @@ def _synflow_grads(ctx: ProxyContext) -> list[tuple[torch.Tensor, torch.Tensor]]
 
 def _compute_synflow_grads(ctx: ProxyContext) -> list[tuple[torch.Tensor, torch.Tensor]]:
     net = ctx.copy_model(dtype=torch.float64)
-    handles = [m.register_forward_hook(_bypass) for m in net.modules() if isinstance(m, _BN)]
+    norms = [m for m in net.modules() if isinstance(m, _BN)]
+    for norm in norms:  # eval: a batch-1 BN on 1x1 maps (SE, split attention) would raise in train mode
+        norm.eval()
+    handles = [m.register_forward_hook(_bypass) for m in norms]
     with torch.no_grad():
         for tensor in net.state_dict().values():
             if tensor.is_floating_point():
