@@ -45,6 +45,7 @@ def test_export_import_round_trip_is_lossless_and_idempotent(tmp_path: Path, nam
 def test_export_filters_and_bad_files(tmp_path: Path) -> None:
     source = filled(tmp_path / "a.sqlite")
     assert export_rows(source, tmp_path / "c100.csv", dataset="cifar100") == 2
+    assert export_rows(source, tmp_path / "seed1.csv", seeds=[1]) == 1  # only the cifar10 params row
     with pytest.raises(InvalidInputError, match="holds no rows"):
         export_rows(source, tmp_path / "none.csv", dataset="ImageNet16-120")
     target = ResultStore(tmp_path / "b.sqlite")

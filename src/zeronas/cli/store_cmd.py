@@ -10,6 +10,7 @@ from rich.table import Table
 
 from zeronas.cli.app import StoreOption, app, console
 from zeronas.errors import DataNotFoundError
+from zeronas.evaluation.sweep import parse_seeds
 from zeronas.store import ResultStore, default_store_path
 from zeronas.store.transfer import export_rows, import_rows
 
@@ -44,9 +45,11 @@ def export_command(
     space: Annotated[str | None, typer.Option("--space", help="Only this space.")] = None,
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Only this data set.")] = None,
     proxies: Annotated[str | None, typer.Option("--proxies", "-p", help="Only these proxies (a,b,...).")] = None,
+    seeds: Annotated[str | None, typer.Option("--seeds", help="Only these seeds (0,1 or 0-4).")] = None,
 ) -> None:
     """Write stored rows, with the settings behind each digest, to one self-contained file."""
-    count = export_rows(_existing(store), out, space=space, dataset=dataset, proxies=proxies)
+    seed_list = parse_seeds(seeds) if seeds else None
+    count = export_rows(_existing(store), out, space=space, dataset=dataset, proxies=proxies, seeds=seed_list)
     console.print(f"wrote {count:,} rows to {out}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -27,11 +28,13 @@ def export_rows(
     space: str | None = None,
     dataset: str | None = None,
     proxies: str | None = None,
+    seeds: Iterable[int] | None = None,
 ) -> int:
     """Write the (filtered) rows of `store` to `path` (.csv or .csv.gz); return how many were written."""
-    frame = store.frame(space=space, dataset=dataset, proxies=proxies)
+    seeds = None if seeds is None else list(seeds)
+    frame = store.frame(space=space, dataset=dataset, proxies=proxies, seeds=seeds)
     if frame.empty:
-        wanted = f"space={space} dataset={dataset} proxies={proxies}"
+        wanted = f"space={space} dataset={dataset} proxies={proxies} seeds={seeds}"
         raise InvalidInputError(f"{store.path} holds no rows matching {wanted}")
     texts = {digest: json.dumps(store.settings(digest), sort_keys=True) for digest in frame["settings"].unique()}
     frame["settings_json"] = frame["settings"].map(texts)
