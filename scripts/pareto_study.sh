@@ -25,8 +25,9 @@ run() {
     local name="$1"
     shift
     echo "== $name"
-    COLUMNS=200 zeronas pareto --use-store --store "$store" --quantiles "$budgets" --out "$out/$name" "$@" | tee "$out/$name.txt"
-    rm -f "$out/$name"/*_cells.csv  # every cell's values are in the store; the picks, summary and plot stay
+    # --no-cells: every candidate's values are in the store; the picks, summary, JSON and plot are written
+    COLUMNS=200 zeronas pareto --use-store --store "$store" --quantiles "$budgets" --no-cells --out "$out/$name" "$@" \
+        | tee "$out/$name.txt"
 }
 
 mkdir -p "$out"

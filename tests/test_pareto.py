@@ -115,6 +115,16 @@ def test_run_pareto_with_predicted_cost_reports_violations(tmp_path):
     assert oracle["acc_lost"] == pytest.approx(10.0)
     path = plot_pareto(result, tmp_path / "front.png")
     assert path.stat().st_size > 1000
+    from zeronas.evaluation.pareto_run import save_result
+
+    written = save_result(result, tmp_path / "with", "run")
+    assert pd.read_csv(written["cells"], index_col="arch").index.tolist() == list(CELLS.index)
+    lean = save_result(result, tmp_path / "lean", "run", cells=False)
+    assert "cells" not in lean and sorted(p.name for p in (tmp_path / "lean").iterdir()) == [
+        "run.json",
+        "run_picks.csv",
+        "run_summary.csv",
+    ]
 
 
 @pytest.mark.skipif(find_data_dir() is None, reason="needs the zeronas data directory (../shared)")

@@ -111,6 +111,9 @@ def pareto_command(
     store: StoreOption = None,
     use_store: Annotated[bool, typer.Option("--use-store/--no-store", help="Read and write proxy values.")] = False,
     out: Annotated[Path, typer.Option("--out", help="Directory for the plot, CSVs and JSON.")] = Path("runs/pareto"),
+    cells: Annotated[
+        bool, typer.Option("--cells/--no-cells", help="Also write every candidate's values (cells.csv).")
+    ] = True,
     data_dir: DataDirOption = None,
 ) -> None:
     """Budgeted Pareto search: proxy picks vs ground-truth picks, accuracy lost, hypervolume and IGD."""
@@ -187,6 +190,6 @@ def pareto_command(
     )
     _show(result)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{label}_{dataset}_{cost_model.name}").strip("_")
-    paths = save_result(result, out, stem)
+    paths = save_result(result, out, stem, cells=cells)
     plot = plot_pareto(result, out / f"{stem}.png", title=f"{label} {dataset}: {cost_model.name}")
     console.print(f"plot: {plot}\nresults: {paths['json']}", highlight=False, markup=False)

@@ -221,19 +221,24 @@ def predicted_vs_truth(cells: pd.DataFrame, budgets: Sequence[float]) -> pd.Data
     return picks.drop(columns=["proxy"])
 
 
-def save_result(result: ParetoResult, out_dir: str | os.PathLike, stem: str) -> dict[str, Path]:
-    """Write cells.csv, picks.csv, summary.csv and a JSON of the run under `out_dir`."""
+def save_result(result: ParetoResult, out_dir: str | os.PathLike, stem: str, cells: bool = True) -> dict[str, Path]:
+    """Write picks.csv, summary.csv, a JSON of the run and (with `cells`) every candidate's cells.csv under `out_dir`.
+
+    `cells=False` skips the per-candidate table, which repeats what the result store holds (6 MB for
+    the whole NB201 space).
+    """
     import json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
-        "cells": out / f"{stem}_cells.csv",
         "picks": out / f"{stem}_picks.csv",
         "summary": out / f"{stem}_summary.csv",
         "json": out / f"{stem}.json",
     }
-    result.cells.to_csv(paths["cells"], index_label="arch")
+    if cells:
+        paths["cells"] = out / f"{stem}_cells.csv"
+        result.cells.to_csv(paths["cells"], index_label="arch")
     result.picks.to_csv(paths["picks"], index=False)
     result.summary.to_csv(paths["summary"], index=False)
     paths["json"].write_text(json.dumps(result.to_json(), indent=1, default=str))
