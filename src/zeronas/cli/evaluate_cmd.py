@@ -23,11 +23,11 @@ from zeronas.cli.app import (
     error_console,
     parse_options,
 )
+from zeronas.cli.executor_opts import BackendOption, RayAddressOption, WorkersOption, make_backend
 from zeronas.cli.rank_cmd import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
-from zeronas.evaluation.backends import get_backend, list_backends
 from zeronas.evaluation.results import evaluate_group, format_best_found, format_summary, write_tables
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, default_workers
 from zeronas.evaluation.sweep import SweepStats, parse_seeds, plan_sweep, run_sweep
@@ -78,17 +78,9 @@ def evaluate_command(
         typer.Option("--include-top", min=0, max=100, help="Also score every cell in the top K% by ground truth."),
     ] = 0.0,
     sample_seed: Annotated[int, typer.Option("--sample-seed", help="Seed of the uniform cell draw.")] = 0,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-j", min=1, help="Worker processes (default: CPUs).")
-    ] = None,
-    backend: Annotated[str, typer.Option("--backend", help=f"Executor: {', '.join(list_backends())}.")] = "local",
-    ray_address: Annotated[
-        str | None,
-        typer.Option(
-            "--ray-address",
-            help="With --backend ray: join this Ray cluster ('auto', HOST:PORT) instead of starting a local Ray.",
-        ),
-    ] = None,
+    workers: WorkersOption = None,
+    backend: BackendOption = "local",
+    ray_address: RayAddressOption = None,
     store: StoreOption = None,
     metric: MetricOption = "test",
     top: TopOption = None,
@@ -102,10 +94,6 @@ def evaluate_command(
     use_data_dir(data_dir)
     if metric not in ("test", "val"):
         raise InvalidInputError(f"--metric must be 'test' or 'val', got {metric!r}")
-    if backend not in list_backends():
-        raise InvalidInputError(f"unknown --backend {backend!r}; available: {', '.join(list_backends())}")
-    if ray_address and backend != "ray":
-        raise InvalidInputError("--ray-address needs --backend ray")
     names = resolve_proxies(proxies)
     seed_list = parse_seeds(seeds)
     options = parse_options(option)
@@ -118,11 +106,7 @@ def evaluate_command(
     )
     batch = cached_batch(info.name, batch_size, 0, None, source, settings.data_dir)
     result_store = ResultStore(store or default_store_path())
-    if ray_address:  # on a cluster, --workers caps the tasks running at once (default: the cluster's CPUs)
-        executor = get_backend(backend, workers, address=ray_address)
-    else:
-        workers = workers or default_workers()
-        executor = get_backend(backend, workers)
+    executor = make_backend(backend, workers, ray_address, default_workers())
     note = "[yellow]synthetic batch[/] " if batch.synthetic else ""
     console.print(
         f"{note}{space}/{info.name}: {len(plan.cells)} cells ({len(plan.uniform)} uniform, {len(plan.top)} top "

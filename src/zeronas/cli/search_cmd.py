@@ -7,6 +7,7 @@ front.csv and front.png, and the best network as a state file, TorchScript and a
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 from pathlib import Path
@@ -16,11 +17,13 @@ import typer
 from rich.table import Table
 
 from zeronas.cli.app import BatchSizeOption, DataDirOption, SeedOption, SourceOption, app, console
+from zeronas.cli.executor_opts import BackendOption, RayAddressOption, WorkersOption, make_backend
 from zeronas.cli.rank_cmd import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError, ZeronasError
-from zeronas.evaluation.scoring import ScoreSettings, build_seeded, cached_batch
+from zeronas.evaluation.backends import Backend
+from zeronas.evaluation.scoring import ScoreSettings, build_seeded, cached_batch, default_workers
 from zeronas.search import SearchResult, get_algorithm, nb201_ground_truth, plot_front, plot_trace, search
 from zeronas.search.export import export_model
 from zeronas.search.runner import default_run_id
@@ -94,8 +97,9 @@ def execute(
     run: str,
     options: dict[str, object],
     proxy_seed: int | None = None,
+    backend: Backend | None = None,
 ) -> SearchResult:
-    """Run the search under a rich progress bar."""
+    """Run the search under a rich progress bar (candidates known together run on `backend` when given)."""
     with progress_bar() as bar:
         task = bar.add_task(f"{algorithm} {space.name}", total=evaluations, rate="")
 
@@ -120,6 +124,7 @@ def execute(
             run,
             on_record,
             proxy_seed=proxy_seed,
+            backend=backend,
             **options,
         )
 
@@ -161,9 +166,11 @@ def report(
             f"{truth['rank'].iloc[0]} of 15,625 (optimum {truth['optimum'].iloc[0]:.2f}%)"
         )
     s = result.stats
+    parallel = f", {s['computed_on_executor']} on the executor" if s.get("computed_on_executor") else ""
     console.print(
-        f"{s['evaluations']} evaluations ({s['unique']} distinct, {s['proxy_computations']} proxy computations, "
-        f"{s['reused']} reused), {s['rejected']} over budget, {s['seconds']:.1f} s, {s['candidates_per_s']:.2f} cand/s"
+        f"{s['evaluations']} evaluations ({s['unique']} distinct, {s['proxy_computations']} proxy computations"
+        f"{parallel}, {s['reused']} reused), {s['rejected']} over budget, {s['seconds']:.1f} s, "
+        f"{s['candidates_per_s']:.2f} cand/s"
     )
     out.mkdir(parents=True, exist_ok=True)
     result.history.to_csv(out / "history.csv", index=False)
@@ -241,10 +248,23 @@ def search_command(
     export: Annotated[bool, typer.Option("--export/--no-export", help="Export the best network.")] = True,
     batch_size: BatchSizeOption = 64,
     source: SourceOption = "auto",
+    backend: BackendOption = None,
+    workers: WorkersOption = None,
+    ray_address: RayAddressOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Search a space for the architectures a proxy ranks best, under hardware budgets."""
+    """Search a space for the architectures a proxy ranks best, under hardware budgets.
+
+    With --backend local|ray, the candidates an algorithm knows together (the exhaustive list, a random
+    sample, the initial population, an NSGA-II generation, `--set batch=B` children of evolution) are
+    scored in parallel; the result is the same as without.
+    """
     use_data_dir(data_dir)
+    executor = None
+    if backend is not None or ray_address or workers:
+        executor = make_backend(backend or "local", workers, ray_address, default_workers())
+        if algorithm == "prune":
+            raise InvalidInputError("--backend does not apply to prune: it scores one supernet at a time")
     search_space = make_space(space, resolution)
     dataset = dataset or DEFAULT_DATASET.get(search_space.name, "cifar10")
     proxy = proxy or DEFAULT_PROXY.get(search_space.name, "synflow")
@@ -275,18 +295,20 @@ def search_command(
         f"{algorithm} on {search_space.name} / {info.name}, proxy {proxy}, {', '.join(budgets) or 'no budget'}, "
         f"seed {seed}, batch {batch_size} x {tuple(batch.x.shape[1:])} ({batch.source}), run {run}"
     )
-    result = execute(
-        search_space,
-        info.name,
-        proxy,
-        algorithm,
-        evaluations,
-        budgets,
-        seed,
-        settings,
-        open_store(store),
-        run,
-        options,
-        proxy_seed,
-    )
+    with contextlib.nullcontext() if executor is None else executor:
+        result = execute(
+            search_space,
+            info.name,
+            proxy,
+            algorithm,
+            evaluations,
+            budgets,
+            seed,
+            settings,
+            open_store(store),
+            run,
+            options,
+            proxy_seed,
+            executor,
+        )
     report(result, search_space, settings, out or Path("zeronas-results") / "search" / run, export, top)

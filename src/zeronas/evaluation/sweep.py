@@ -107,7 +107,7 @@ def plan_sweep(
 
 @dataclass(frozen=True)
 class CellTask:
-    """One unit of work: the missing proxies of one (cell, seed)."""
+    """One unit of work: the missing proxies of one (cell, seed); `space_config` rebuilds a configured space."""
 
     space: str
     arch: str
@@ -116,6 +116,7 @@ class CellTask:
     proxies: tuple[str, ...]
     settings: ScoreSettings
     digest: str
+    space_config: tuple[tuple[str, object], ...] = ()
 
 
 def _rows(task: CellTask, values: dict[str, tuple[float, str, str, float]]) -> list[ResultRow]:
@@ -136,9 +137,8 @@ def compute_task(task: CellTask) -> list[ResultRow]:
     Never raises for a failing model: the failure becomes NaN rows with status 'error' and the reason.
     """
     try:
-        scores = score_arch(
-            create_space(task.space), task.arch, task.dataset, task.proxies, seed=task.seed, settings=task.settings
-        )
+        space = create_space(task.space, **dict(task.space_config))
+        scores = score_arch(space, task.arch, task.dataset, task.proxies, seed=task.seed, settings=task.settings)
     except Exception as exc:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

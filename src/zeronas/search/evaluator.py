@@ -5,14 +5,21 @@ Algorithms ask `feasible(key)` (costs only; no proxy is ever computed for a cand
 best so far and, with a store, writes the step to the run's trace (`add_trace`, idempotent per step,
 so a resumed run rewrites the same steps). `sample_feasible` draws until a candidate fits the budget
 and raises `EmptyFeasibleSetError` after `max_tries` misses.
+
+Algorithms that know several candidates at once (an exhaustive list, a random sample, an initial
+population, an NSGA-II generation, a batch of children) call `evaluate_many`: with an `executor` (a
+sweep backend: local processes or Ray), the proxy values missing for those candidates are computed in
+parallel first (`prefetch`), then the candidates are evaluated in order as cache hits -- the records,
+the trace and the result are exactly those of the sequential run.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from zeronas.search.budget import BudgetChecker, EmptyFeasibleSetError
 from zeronas.search.objective import Objective, sort_value
@@ -44,8 +51,12 @@ class Evaluator:
         max_tries: int = 1000,
         report_costs: tuple[str, ...] = (),
         seed: int = 0,
+        executor: Any | None = None,
+        chunk: int = 64,
     ) -> None:
         self.objective, self.checker, self.seed = objective, checker, seed
+        #: a `zeronas.evaluation.backends.Backend` that computes batches of candidates, or None (sequential)
+        self.executor, self.chunk = executor, max(1, chunk)
         self.store, self.run = store, run
         self.progress, self.max_tries = progress, max_tries
         self.report_costs = report_costs
@@ -97,6 +108,25 @@ class Evaluator:
         if self.progress is not None:
             self.progress(record)
         return value
+
+    def prefetch(self, keys: Sequence[str]) -> int:
+        """Compute the missing objective values of the feasible `keys` on the executor; returns how many.
+
+        Nothing happens without an executor or when the objective cannot batch (it then scores on `evaluate`).
+        """
+        batch = getattr(self.objective, "prefetch", None)
+        if self.executor is None or not callable(batch):
+            return 0
+        return int(batch([key for key in keys if self.feasible(key)], self.executor))
+
+    def evaluate_many(self, keys: Sequence[str]) -> list[float]:
+        """`evaluate` each key in order, prefetching `chunk` keys at a time on the executor first."""
+        values: list[float] = []
+        for start in range(0, len(keys), self.chunk):
+            part = keys[start : start + self.chunk]
+            self.prefetch(part)
+            values.extend(self.evaluate(key) for key in part)
+        return values
 
     def top(self, k: int = 5) -> list[tuple[str, float]]:
         """The k best distinct keys evaluated so far, best first."""

@@ -48,6 +48,7 @@ class _KeyProblem(Problem):
     def _evaluate(self, x: np.ndarray, out: dict, *args: object, **kwargs: object) -> None:
         f = np.full((len(x), 2), _WORST)
         g = np.zeros((len(x), 1))
+        self.ev.prefetch([key for (key,) in x])  # the generation's missing values at once, when parallel
         for i, (key,) in enumerate(x):
             f[i, 1] = self.ev.checker.cost(key, self.cost)
             if self.ev.feasible(key):

@@ -6,14 +6,16 @@ for the same (space, data set, settings digest, seed) first -- so a re-run skips
 a previous run (or a sweep) already made. Several proxies give their mean z-score, each proxy
 standardised by its mean and standard deviation over a fixed, seeded reference sample of the space: a
 stationary aggregate (unlike ranks among the candidates seen so far) that still separates the best ones.
+`prefetch` computes the missing values of many keys at once on a sweep backend (local processes or
+Ray) through the sweep's own task function, so they are the very values a sequential call computes.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -60,12 +62,14 @@ class ProxyObjective:
         self.digest = self.settings.digest(self.dataset) if store is not None else ""
         self._values: dict[str, dict[str, float]] = {}
         self.computed = 0
+        self.computed_on_executor = 0  # the part of `computed` done by `prefetch`
         self.reused = 0
         self.seconds = 0.0
         if store is not None:
             self._load_stored()
         self._scale: dict[str, tuple[float, float]] | None = None
         self._reference = reference
+        self._prefetched: set[str] = set()  # computed by `prefetch`, not yet asked for
 
     def _load_stored(self) -> None:
         self.store.register_settings(self.digest, self.settings.as_dict(self.dataset))
@@ -89,6 +93,37 @@ class ProxyObjective:
         if self.store is not None:
             self._store_rows(key, scores)
         return {n: known[n] for n in self.names}
+
+    def prefetch(self, keys: Sequence[str], backend: Any) -> int:
+        """Compute the values missing for `keys` on `backend` (a sweep Backend), storing their rows; returns the count.
+
+        A model that fails becomes NaN values with their reason (as in a sweep), not an exception.
+        """
+        from zeronas.evaluation.backends import WorkerLost
+        from zeronas.evaluation.sweep import CellTask, compute_task, failed_rows, pin_source
+
+        settings = pin_source(self.settings, self.dataset)
+        config = tuple(sorted(self.space.config().items()))
+        tasks = []
+        for key in dict.fromkeys(keys):
+            known = self._values.get(key, {})
+            missing = tuple(n for n in self.names if n not in known)
+            if missing:
+                task = CellTask(self.space.name, key, self.dataset, self.seed, missing, settings, self.digest, config)
+                tasks.append(task)
+        if not tasks:
+            return 0
+        start = time.perf_counter()
+        for task, result in backend.run(compute_task, tasks):
+            rows = failed_rows(task, str(result)) if isinstance(result, WorkerLost) else result
+            if self.store is not None:
+                self.store.add(rows)
+            self._values.setdefault(task.arch, {}).update({row.proxy: float(row.value) for row in rows})
+            self._prefetched.add(task.arch)
+        self.seconds += time.perf_counter() - start
+        self.computed += len(tasks)
+        self.computed_on_executor += len(tasks)
+        return len(tasks)
 
     def _store_rows(self, key: str, scores: object) -> None:
         from zeronas.store import ResultRow
@@ -125,7 +160,9 @@ class ProxyObjective:
     def __call__(self, key: str) -> float:
         before = self.computed
         values = self.values(key)
-        self.reused += self.computed == before
+        prefetched = key in self._prefetched
+        self._prefetched.discard(key)
+        self.reused += self.computed == before and not prefetched
         if len(self.names) == 1:
             return float(values[self.names[0]])
         scale = self.scale()

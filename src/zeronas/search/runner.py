@@ -4,14 +4,18 @@ Seeded and reproducible: the algorithm draws from `numpy.random.default_rng(seed
 same seed for weights and batch. With a store, every computed proxy value is a row and every
 evaluation a trace step of run `run` (by default a name derived from the whole configuration, so
 running the same command again resumes: stored proxy values are reused, not recomputed).
+With `backend` (a sweep backend name or instance: 'local' processes or 'ray'), the candidates an
+algorithm knows together are scored in parallel; the result is the one of the sequential run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +55,8 @@ def search(
     top: int = 10,
     max_tries: int = 1000,
     proxy_seed: int | None = None,
+    backend: Any | None = None,
+    workers: int | None = None,
     **options: object,
 ) -> SearchResult:
     """Run `algorithm` on `space` maximising `proxy` under `budgets`; options go to the algorithm.
@@ -58,7 +64,9 @@ def search(
     `proxy`: a registered proxy name, several (comma-separated or a list: their mean z-score), or any
     `Objective` callable (key -> value). `store`: a `zeronas.store.ResultStore` or None. `seed` drives
     the algorithm; `proxy_seed` (default: `seed`) fixes the proxies' weight init and batch, so
-    repeated searches with different `seed` can share one set of stored proxy values.
+    repeated searches with different `seed` can share one set of stored proxy values. `backend`: None
+    (score in this process, one candidate at a time), a registered sweep backend name started with
+    `workers`, or a `Backend` instance (kept open by the caller).
     """
     proxy_seed = seed if proxy_seed is None else proxy_seed
     fn = get_algorithm(algorithm)
@@ -88,6 +96,21 @@ def search(
     evaluator = Evaluator(objective, checker, store, run, None, max_tries, tuple(report_costs), seed)
     if progress is not None:
         evaluator.progress = lambda record: progress(record, evaluator)
-    start = time.perf_counter()
-    extra = fn(evaluator, evaluations, np.random.default_rng(seed), **options)
-    return build_result(evaluator, algorithm, run, time.perf_counter() - start, dict(extra or {}), top)
+    with _executor(backend, workers) as executor:
+        evaluator.executor = executor
+        start = time.perf_counter()
+        extra = fn(evaluator, evaluations, np.random.default_rng(seed), **options)
+        seconds = time.perf_counter() - start
+    return build_result(evaluator, algorithm, run, seconds, dict(extra or {}), top)
+
+
+@contextlib.contextmanager
+def _executor(backend: Any | None, workers: int | None) -> Any:
+    """None, the given Backend instance (left open), or a named backend kept up for the whole search."""
+    from zeronas.evaluation.backends import Backend, get_backend
+
+    if backend is None or isinstance(backend, Backend):
+        yield backend
+        return
+    with get_backend(str(backend), workers=workers) as executor:
+        yield executor

@@ -51,6 +51,13 @@ class SearchSpace(ABC):
     def encode(self, key: str) -> np.ndarray:
         """A fixed-length float vector describing `key` (for predictors and NSGA-II)."""
 
+    def config(self) -> dict[str, object]:
+        """The constructor keywords that rebuild this space: `create_space(space.name, **space.config())`.
+
+        Lets another process (a sweep worker, a Ray node) rebuild the same space from picklable values.
+        """
+        return {name: value for name, value in vars(self).items() if not name.startswith("_")}
+
     @property
     def size(self) -> int | None:
         """Number of architectures when finite and enumerable, else None."""
