@@ -122,6 +122,39 @@ def test_table_is_resumable_and_runs_compare(store):
     assert RATIO_RANGE[0] <= check.median_ratio <= RATIO_RANGE[1]
 
 
+def test_a_cell_that_fails_is_an_error_row_and_workers_must_time_the_named_device(store, monkeypatch):
+    from zeronas.errors import ZeronasError
+    from zeronas.evaluation.backends import get_backend
+    from zeronas.hardware import measured
+    from zeronas.spaces import create_space
+
+    space = create_space("nb201")
+    cost = MeasuredLatency(warmup=1, repeats=3, store=store)
+    real_measure = MeasuredLatency.measure
+
+    def measure_or_fail(self, space, key, dataset):
+        if key == CELLS[1]:
+            raise RuntimeError("cannot run this cell\nsecond line")
+        return real_measure(self, space, key, dataset)
+
+    monkeypatch.setattr(MeasuredLatency, "measure", measure_or_fail)
+    progress = measure_cells(space, CELLS, "cifar100", cost)
+    assert (progress.measured, progress.failed, progress.skipped) == (2, 1, 0)
+    rows = store.frame(proxies=[cost.metric]).set_index("arch")
+    assert rows.loc[CELLS[1], "status"] == "error"
+    assert rows.loc[CELLS[1], "reason"] == "RuntimeError: cannot run this cell"
+    assert rows.loc[CELLS[0], "status"] == "ok" and rows.loc[CELLS[0], "value"] > 0
+    again = measure_cells(space, CELLS, "cifar100", cost)
+    assert (again.measured, again.skipped) == (0, 3)  # the failure is stored, not retried on every resume
+    assert set(cost.stored(space, "cifar100")) == {CELLS[0], CELLS[2]}  # ...and never answered as a cost
+
+    # workers in other processes report the real CPU; a protocol naming another device must stop the table
+    monkeypatch.setattr(measured, "device_name", lambda device: "the driver's CPU")
+    other = MeasuredLatency(warmup=1, repeats=3, store=store, run=1)
+    with pytest.raises(ZeronasError, match="run one table per machine type"), get_backend("local", workers=2) as pool:
+        measure_cells(space, CELLS, "cifar100", other, executor=pool)
+
+
 def test_table_needs_a_store():
     from zeronas.spaces import create_space
 

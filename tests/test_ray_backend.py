@@ -137,3 +137,23 @@ def test_pin_source_keeps_the_digest_and_fixes_the_real_batch(shared_dir: Path) 
     assert pinned.source == "real" and pinned.digest("cifar10") == auto.digest("cifar10")
     synthetic = ScoreSettings(batch_size=16, source="synthetic")
     assert pin_source(synthetic, "cifar10") is synthetic
+
+
+@needs_ray
+def test_ray_latency_table_has_the_rows_of_the_local_table(tmp_path: Path) -> None:
+    from zeronas.hardware.measured import MeasuredLatency, measure_cells
+
+    ray = pytest.importorskip("ray")
+    space, cells = create_space("nb201"), _plan().uniform[:4]
+    tables = {}
+    for name in ("local", "ray"):
+        store = ResultStore(tmp_path / f"latency-{name}.sqlite")
+        cost = MeasuredLatency(warmup=1, repeats=5, store=store, clock="thread")
+        with get_backend(name, workers=2) as backend:
+            progress = measure_cells(space, cells, "cifar10", cost, executor=backend)
+        assert (progress.measured, progress.failed) == (4, 0)
+        tables[name] = store.frame().sort_values(["arch", "proxy"]).reset_index(drop=True)
+    assert not ray.is_initialized()
+    local, remote = tables["local"], tables["ray"]
+    assert len(remote) == 4 * 3 and remote[KEYS].equals(local[KEYS])  # same cells, rows, run and protocol digest
+    assert (remote["status"] == "ok").all() and (remote["value"] > 0).all()

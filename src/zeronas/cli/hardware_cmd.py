@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from zeronas.cli.app import DataDirOption, DatasetOption, SeedOption, StoreOption, app, console
+from zeronas.cli.executor_opts import BackendOption, RayAddressOption, make_backend
 from zeronas.cli.rank_cmd import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
@@ -102,7 +104,7 @@ def cost_command(
 def measure_command(
     space: Annotated[str, typer.Option("--space", help="Search space.")] = "nb201",
     dataset: DatasetOption = "cifar100",
-    backend: Annotated[str, typer.Option("--backend", help="torch or onnxruntime.")] = "torch",
+    runtime: Annotated[str, typer.Option("--runtime", help="Inference runtime: torch or onnxruntime.")] = "torch",
     device: Annotated[str, typer.Option("--device", help="cpu or cuda.")] = "cpu",
     batch: Annotated[int, typer.Option("--batch", min=1, help="Batch size of the timed input.")] = 1,
     sample: Annotated[int | None, typer.Option("--sample", "-n", min=1, help="Cells drawn (seeded).")] = None,
@@ -116,9 +118,18 @@ def measure_command(
         str, typer.Option("--clock", help="wall (latency) or thread (CPU time of the calling thread; loaded machines).")
     ] = "wall",
     store: StoreOption = None,
+    backend: BackendOption = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-j", min=1, help="Cells timed at once (default 1: no interference).")
+    ] = None,
+    ray_address: RayAddressOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Measure a resumable latency table into the store; with two runs, report their Spearman rho."""
+    """Measure a resumable latency table into the store; with two runs, report their Spearman rho.
+
+    --backend local|ray times the cells on executor workers; on a Ray cluster, give one worker per node.
+    Cells timed side by side on one machine interfere, so --workers defaults to 1.
+    """
     from zeronas.hardware.measured import MeasuredLatency, measure_cells, repeatability
 
     use_data_dir(data_dir)
@@ -129,7 +140,8 @@ def measure_command(
         list(search_space.enumerate()) if all_cells else search_space.sample_many(sample, np.random.default_rng(seed))
     )
     result_store = open_store(store)
-    cost = MeasuredLatency(backend, device, batch, warmup, repeats, threads, result_store, run, clock)
+    cost = MeasuredLatency(runtime, device, batch, warmup, repeats, threads, result_store, run, clock)
+    executor = make_backend(backend or "local", workers, ray_address, 1) if backend or ray_address else None
     console.print(
         f"measuring {len(keys)} {space} cells ({dataset}) as {cost.metric}, run {run}, "
         f"{threads} thread(s), into {result_store!r}",
@@ -143,9 +155,11 @@ def measure_command(
         def advance(arch: str, value: float | None) -> None:
             bar.update(task, advance=1, rate="stored" if value is None else f"{value:.2f} ms")
 
-        progress = measure_cells(search_space, keys, dataset, cost, on_cell=advance)
+        with contextlib.nullcontext() if executor is None else executor:
+            progress = measure_cells(search_space, keys, dataset, cost, on_cell=advance, executor=executor)
+    failed = f", failed {progress.failed} (error rows)" if progress.failed else ""
     console.print(
-        f"measured {progress.measured}, already stored {progress.skipped}; "
+        f"measured {progress.measured}, already stored {progress.skipped}{failed}; "
         f"{progress.seconds_per_cell:.3f} s per measured cell ({time.perf_counter() - start:.0f} s total)",
         highlight=False,
     )

@@ -34,6 +34,7 @@ from zeronas.hardware.measure import LatencyStats, device_name, measure_latency
 from zeronas.spaces import SearchSpace
 
 if TYPE_CHECKING:
+    from zeronas.evaluation.backends import Backend
     from zeronas.store import ResultStore
 
 #: the `space` column used for named (timm / torchvision) models, which have no SearchSpace
@@ -122,6 +123,18 @@ class MeasuredLatency(CostModel):
             out["onnxruntime"] = onnxruntime.__version__
         return out
 
+    def protocol(self) -> dict[str, object]:
+        """The constructor values that rebuild this measurement protocol elsewhere (no store, no cache)."""
+        return {
+            "backend": self.backend,
+            "device": self.device,
+            "batch": self.batch,
+            "warmup": self.warmup,
+            "repeats": self.repeats,
+            "threads": self.threads,
+            "clock": self.clock,
+        }
+
     def digest(self, dataset: str) -> str:
         text = json.dumps(self.settings(dataset), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -142,6 +155,24 @@ class MeasuredLatency(CostModel):
 
     def record(self, space: SearchSpace | None, key: str, dataset: str, stats: LatencyStats, seconds: float) -> int:
         """Write one measurement (median and IQR rows) to the store; returns rows inserted."""
+        values = {"": stats.median_ms, "_iqr": stats.iqr_ms, "_min": stats.min_ms}
+        return self._write(space, key, dataset, values, seconds)
+
+    def record_failure(self, space: SearchSpace | None, key: str, dataset: str, reason: str, seconds: float) -> int:
+        """Write a cell that could not be timed as NaN rows with status 'error' and `reason` (skipped on resume)."""
+        values = dict.fromkeys(("", "_iqr", "_min"), float("nan"))
+        return self._write(space, key, dataset, values, seconds, "error", reason)
+
+    def _write(
+        self,
+        space: SearchSpace | None,
+        key: str,
+        dataset: str,
+        values: dict[str, float],
+        seconds: float,
+        status: str = "ok",
+        reason: str = "",
+    ) -> int:
         if self.store is None:
             return 0
         from zeronas.store import ResultRow
@@ -154,15 +185,11 @@ class MeasuredLatency(CostModel):
             "dataset": get_dataset(dataset).name,
             "seed": self.run,
             "settings": digest,
-            "status": "ok",
+            "status": status,
+            "reason": reason,
             "seconds": seconds,
         }
-        rows = [
-            ResultRow(proxy=self._row_name(""), value=stats.median_ms, **common),
-            ResultRow(proxy=self.spread_metric, value=stats.iqr_ms, **common),
-            ResultRow(proxy=self._row_name("_min"), value=stats.min_ms, **common),
-        ]
-        return self.store.add(rows)
+        return self.store.add([ResultRow(proxy=self._row_name(part), value=v, **common) for part, v in values.items()])
 
     def stored(self, space: SearchSpace | None, dataset: str) -> dict[str, float]:
         """arch -> mean over runs of the stored values of `metric` for this protocol (empty without a store)."""
@@ -198,11 +225,47 @@ register_cost("latency")(MeasuredLatency)
 
 @dataclass(frozen=True)
 class TableProgress:
-    """What `measure_cells` did: cells measured now, cells already in the store, seconds per measured cell."""
+    """What `measure_cells` did: cells measured now, already stored, failed (stored as error rows), s per cell."""
 
     measured: int
     skipped: int
     seconds_per_cell: float
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class MeasureTask:
+    """One cell of a latency table, as plain values an executor ships to a worker (or a Ray node)."""
+
+    space: str
+    space_config: tuple[tuple[str, object], ...]
+    arch: str
+    dataset: str
+    protocol: tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A worker's answer: the timing (None when the cell failed, with the reason), its seconds and the device name."""
+
+    stats: LatencyStats | None
+    seconds: float
+    device_name: str
+    reason: str = ""
+
+
+def measure_task(task: MeasureTask) -> Measurement:
+    """Build and time one cell where this runs (a top-level function, so any executor can run it)."""
+    from zeronas.spaces import create_space
+
+    cost = MeasuredLatency(**dict(task.protocol))
+    start = time.perf_counter()
+    try:
+        stats = cost.measure(create_space(task.space, **dict(task.space_config)), task.arch, task.dataset)
+    except Exception as exc:  # a cell that cannot be built or run becomes an error row, not a lost table
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return Measurement(None, time.perf_counter() - start, device_name(cost.device), f"{type(exc).__name__}: {text}")
+    return Measurement(stats, time.perf_counter() - start, device_name(cost.device))
 
 
 def measure_cells(
@@ -211,36 +274,56 @@ def measure_cells(
     dataset: str,
     cost: MeasuredLatency,
     on_cell: Callable[[str, float | None], None] | None = None,
+    executor: Backend | None = None,
 ) -> TableProgress:
     """Measure every key not yet stored for `cost.run` (resumable: stored cells are skipped).
 
     Each cell is written to the store as soon as it is measured, so an interrupted table resumes
-    where it stopped. `on_cell(arch, median_ms or None if skipped)` reports progress.
+    where it stopped. `on_cell(arch, median_ms; None if skipped; NaN if failed)` reports progress.
+    `executor` (a sweep backend; default: this process, one cell at a time) times cells on its
+    workers -- on a Ray cluster, one worker per node keeps timings apart; every worker must report
+    the device the protocol names, else the table stops with a one-line error (rows so far are kept).
     """
-    if cost.store is None:
-        from zeronas.errors import InvalidInputError
+    from zeronas.errors import InvalidInputError, ZeronasError
+    from zeronas.evaluation.backends import WorkerLost, get_backend
 
+    if cost.store is None:
         raise InvalidInputError("a measured latency table needs a result store (--store PATH)")
     name = get_dataset(dataset).name
     done = cost.store.done(space.name, name, cost.digest(name))
-    measured = skipped = 0
-    spent = 0.0
+    pending: dict[str, None] = {}
+    skipped = 0
     for key in keys:
         arch = space.validate(key)
         if (arch, cost.metric, cost.run) in done:
             skipped += 1
             if on_cell:
                 on_cell(arch, None)
-            continue
-        start = time.perf_counter()
-        stats = cost.measure(space, arch, name)
-        elapsed = time.perf_counter() - start
-        cost.record(space, arch, name, stats, elapsed)
-        measured += 1
-        spent += elapsed
+        else:
+            pending[arch] = None
+    config, protocol = tuple(sorted(space.config().items())), tuple(sorted(cost.protocol().items()))
+    tasks = [MeasureTask(space.name, config, arch, name, protocol) for arch in pending]
+    expected = cost.settings(name)["device_name"]
+    measured = failed = 0
+    spent = 0.0
+    for task, result in (executor or get_backend("local", workers=1)).run(measure_task, tasks):
+        if isinstance(result, WorkerLost):
+            result = Measurement(None, 0.0, expected, str(result))
+        if result.device_name != expected:
+            raise ZeronasError(
+                f"a worker timed {task.arch} on {result.device_name!r}, but this table's protocol is for "
+                f"{expected!r}: run one table per machine type ({measured} cells measured so far are stored)"
+            )
+        if result.stats is None:
+            cost.record_failure(space, task.arch, name, result.reason, result.seconds)
+            failed += 1
+        else:
+            cost.record(space, task.arch, name, result.stats, result.seconds)
+            measured += 1
+            spent += result.seconds
         if on_cell:
-            on_cell(arch, stats.median_ms)
-    return TableProgress(measured, skipped, spent / measured if measured else float("nan"))
+            on_cell(task.arch, result.stats.median_ms if result.stats else float("nan"))
+    return TableProgress(measured, skipped, spent / measured if measured else float("nan"), failed)
 
 
 @dataclass(frozen=True)
