@@ -22,18 +22,20 @@ SETTINGS = ScoreSettings(batch_size=8)
 ROW = ["arch", "proxy", "seed", "settings", "value", "status"]
 #: (algorithm, evaluations, options): every algorithm that hands the evaluator several candidates at once
 CASES = [
-    ("random", 10, {}),
-    ("evolution", 12, {"population": 4, "tournament": 2, "batch": 3}),
-    ("nsga2", 12, {"population": 4, "cost": "flops"}),
+    ("random", 10, {}, "synflow"),
+    ("evolution", 12, {"population": 4, "tournament": 2, "batch": 3}, "synflow"),
+    ("nsga2", 12, {"population": 4, "cost": "flops"}, "synflow"),
+    ("random", 6, {}, "params,synflow"),  # a mean z-score: its reference sample is computed on the executor too
 ]
 
 
-def _run(tmp_path: Path, name: str, algorithm: str, evaluations: int, options: dict, backend: object) -> tuple:
+def _run(tmp_path: Path, name: str, case: tuple, backend: object) -> tuple:
+    algorithm, evaluations, options, proxy = case
     store = ResultStore(tmp_path / f"{name}.sqlite")
     result = search(
         "nb201",
         "cifar10",
-        "synflow",
+        proxy,
         algorithm,
         evaluations,
         seed=3,
@@ -58,9 +60,10 @@ def _same(first: tuple, second: tuple) -> None:
 
 def _check_backend(tmp_path: Path, backend: Backend) -> None:
     with backend:
-        for algorithm, evaluations, options in CASES:
-            sequential = _run(tmp_path, f"{algorithm}-seq", algorithm, evaluations, options, None)
-            parallel = _run(tmp_path, f"{algorithm}-{backend.name}", algorithm, evaluations, options, backend)
+        for i, case in enumerate(CASES):
+            algorithm, evaluations = case[:2]
+            sequential = _run(tmp_path, f"{i}-seq", case, None)
+            parallel = _run(tmp_path, f"{i}-{backend.name}", case, backend)
             _same(sequential, parallel)
             computed = parallel[0].stats["proxy_computations"]
             assert computed > 0 and parallel[0].stats["computed_on_executor"] == computed, algorithm
@@ -85,12 +88,12 @@ def test_prefetch_computes_only_missing_values_and_counts_them(tmp_path: Path) -
     space = create_space("nb201")
     keys = space.sample_many(4, np.random.default_rng(0))
     store = ResultStore(tmp_path / "s.sqlite")
-    objective = ProxyObjective(space, "cifar10", "params,synflow", 0, SETTINGS, store)
+    objective = ProxyObjective(space, "cifar10", "synflow", 0, SETTINGS, store)
     objective.values(keys[0])  # one cell scored the sequential way
     backend = get_backend("local", workers=1)
     assert objective.prefetch(keys, backend) == 3 and objective.prefetch(keys, backend) == 0
-    assert len(store.frame()) == 4 * 2
-    fresh = ProxyObjective(space, "cifar10", "params,synflow", 0, SETTINGS, None)
+    assert len(store.frame()) == 4
+    fresh = ProxyObjective(space, "cifar10", "synflow", 0, SETTINGS, None)
     assert [fresh.values(k) for k in keys] == [objective.values(k) for k in keys]
 
 

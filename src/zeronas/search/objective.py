@@ -105,7 +105,11 @@ class ProxyObjective:
         settings = pin_source(self.settings, self.dataset)
         config = tuple(sorted(self.space.config().items()))
         tasks = []
-        for key in dict.fromkeys(keys):
+        wanted = list(keys)
+        candidates = set(wanted)  # the reference keys are not asked for yet: a later call reuses them
+        if len(self.names) > 1 and self._scale is None:  # the z-score reference sample, computed alongside
+            wanted += self.reference_keys()
+        for key in dict.fromkeys(wanted):
             known = self._values.get(key, {})
             missing = tuple(n for n in self.names if n not in known)
             if missing:
@@ -119,7 +123,8 @@ class ProxyObjective:
             if self.store is not None:
                 self.store.add(rows)
             self._values.setdefault(task.arch, {}).update({row.proxy: float(row.value) for row in rows})
-            self._prefetched.add(task.arch)
+            if task.arch in candidates:
+                self._prefetched.add(task.arch)
         self.seconds += time.perf_counter() - start
         self.computed += len(tasks)
         self.computed_on_executor += len(tasks)
@@ -145,10 +150,14 @@ class ProxyObjective:
         ]
         self.store.add(rows)
 
+    def reference_keys(self) -> list[str]:
+        """The seeded reference sample the z-scores of several proxies are standardised over."""
+        return self.space.sample_many(self._reference, np.random.default_rng([self.seed, 7919]))
+
     def scale(self) -> dict[str, tuple[float, float]]:
         """Per proxy (mean, std) over the seeded reference sample (only used with several proxies)."""
         if self._scale is None:
-            keys = self.space.sample_many(self._reference, np.random.default_rng([self.seed, 7919]))
+            keys = self.reference_keys()
             table = np.array([[self.values(k)[n] for n in self.names] for k in keys], dtype=float)
             self._scale = {}
             for j, name in enumerate(self.names):
