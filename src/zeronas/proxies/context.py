@@ -66,15 +66,17 @@ class WorkingCopy:
         if self._net is None:
             self._net = prepare_copy(self._model, inplace=self._inplace)
             self._state = {k: v.detach().clone() for k, v in self._net.state_dict().items()}
-            net = self._net
-        else:
-            net = self._net.float()
-            with torch.no_grad():
-                net.load_state_dict(self._state)
-            set_proxy_mode(net)
-            for param in net.parameters():
-                param.grad = None
-        return net.to(dtype)
+            return self._net.to(dtype)
+        net = self._net.to(dtype)  # convert first, then copy the snapshot in: one conversion, same values
+        targets = list(net.state_dict(keep_vars=True).values())
+        if len(targets) != len(self._state):
+            raise RuntimeError("a proxy added or removed parameters or buffers of the working copy")
+        with torch.no_grad():
+            torch._foreach_copy_(targets, list(self._state.values()))  # one fused call, not load_state_dict
+        set_proxy_mode(net)
+        for param in net.parameters():
+            param.grad = None
+        return net
 
 
 def logits_of(output: object) -> torch.Tensor:
