@@ -57,6 +57,13 @@ def run_search(algorithm: str, args: argparse.Namespace, options: dict, backend:
     }
 
 
+def same_history(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> bool:
+    """Equal architectures in the same order with equal values, a NaN (failed) value equal to a NaN."""
+    if [arch for arch, _ in a] != [arch for arch, _ in b]:
+        return False
+    return bool(np.array_equal([v for _, v in a], [v for _, v in b], equal_nan=True))
+
+
 def warm(task: tuple[str, int]) -> int:
     """Run in a worker: import what a search task imports and load its batch (start-up, not search time)."""
     from zeronas.evaluation.scoring import cached_batch
@@ -118,7 +125,7 @@ def main() -> None:
             try:
                 for name, opts in algorithms.items():
                     runs[name][label] = run_search(name, args, opts, backend, tmp)
-                    if runs[name][label]["history"] != runs[name]["sequential"]["history"]:
+                    if not same_history(runs[name][label]["history"], runs[name]["sequential"]["history"]):
                         raise SystemExit(f"{name} on {label} differs from the sequential run")
                 latency[label] = latency_rate(cells, backend, tmp, args.dataset)
             finally:
