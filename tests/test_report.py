@@ -16,7 +16,7 @@ from zeronas.config import find_data_dir
 from zeronas.evaluation.metrics import evaluate_rows
 from zeronas.evaluation.report import markdown_table, write_report
 from zeronas.evaluation.results import evaluate_group, format_summary
-from zeronas.evaluation.sweep import top_role
+from zeronas.evaluation.sweep import top_role, uniform_role
 from zeronas.store import ResultRow, ResultStore
 
 DATA = find_data_dir()
@@ -77,6 +77,27 @@ def test_group_numbers_come_from_the_stored_rows(tmp_path: Path) -> None:
     direct = evaluate_rows(rows, truth, top=0.1, uniform=set(uniform)).summary.set_index("proxy")
     pd.testing.assert_series_equal(summary["spr_all"], direct["spr_all"])
     assert result.settings == SETTINGS and result.failures.iloc[0]["reason"] == "RuntimeError: boom"
+
+
+def test_each_proxy_is_evaluated_on_its_own_uniform_draw(tmp_path: Path) -> None:
+    """One store, two sweeps: 'narrow' over 20 uniform cells + the top set, 'wide' over 60 uniform cells."""
+    truth = _truth()
+    draw = list(np.random.default_rng(1).choice(truth.index.to_numpy(), 60, replace=False))
+    top = [a for a in truth.nlargest(16).index if a not in draw]
+    store = ResultStore(tmp_path / "s.sqlite")
+    store.register_settings("dg1", SETTINGS)
+    store.mark_cells("nb201", "cifar100", uniform_role(60, 0), draw)
+    store.mark_cells("nb201", "cifar100", uniform_role(20, 0), draw[:20])
+    store.mark_cells("nb201", "cifar100", top_role(0.1), top)
+    rows = [ResultRow("nb201", a, "cifar100", "narrow", s, "dg1", float(truth[a]), "ok") for a in draw[:20] + top
+            for s in (0, 1)]  # fmt: skip
+    rows += [ResultRow("nb201", a, "cifar100", "wide", 0, "dg1", float(truth[a]), "ok") for a in draw]
+    store.add(rows)
+    summary = evaluate_group(store, "nb201", "cifar100", "dg1", top=0.1).evaluation.summary.set_index("proxy")
+    assert summary.loc["narrow", "cells_all"] == 20 and summary.loc["narrow", "population_all"] == "uniform"
+    assert summary.loc["narrow", "best_acc"] == pytest.approx(truth[draw[:20]].max())  # not a top cell's accuracy
+    assert summary.loc["wide", "cells_all"] == 60 and summary.loc["wide", "population_all"] == "uniform"
+    assert summary.loc["wide", "best_acc"] == pytest.approx(truth[draw].max())
 
 
 def test_report_html_and_markdown(tmp_path: Path) -> None:

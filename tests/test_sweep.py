@@ -19,7 +19,15 @@ from zeronas.errors import InvalidInputError
 from zeronas.evaluation.backends import LocalBackend, WorkerLost, get_backend, list_backends
 from zeronas.evaluation.metrics import top_set
 from zeronas.evaluation.scoring import ScoreSettings
-from zeronas.evaluation.sweep import CellTask, compute_task, parse_seeds, pending_tasks, plan_sweep, run_sweep
+from zeronas.evaluation.sweep import (
+    CellTask,
+    compute_task,
+    parse_seeds,
+    pending_tasks,
+    plan_sweep,
+    run_sweep,
+    uniform_role,
+)
 from zeronas.spaces import list_spaces, register_space
 from zeronas.spaces.nasbench201 import NasBench201Space, ops_to_string
 from zeronas.store import ResultStore
@@ -105,7 +113,7 @@ def test_sweep_skips_stored_rows_and_computes_only_missing_proxies(tmp_path: Pat
     digest, stats = run_sweep(store, plan, ["params", "flops"], [0, 1], SETTINGS)
     assert stats.tasks == 8 and stats.rows == 16 and stats.failed == 2 * 2  # the unbuildable cell, 2 seeds
     assert store.settings(digest)["batch_size"] == 8 and store.settings(digest)["source"].startswith("synthetic")
-    assert store.cells("nb201_broken_test", "cifar10", "uniform") == set(plan.uniform)
+    assert store.cells("nb201_broken_test", "cifar10", uniform_role(4, 0)) == set(plan.uniform)
     before = store.frame()
     _, again = run_sweep(store, plan, ["params", "flops"], [0, 1], SETTINGS)
     assert again.tasks == 0 and again.rows == 0

@@ -8,7 +8,8 @@ Inputs are long rows as the store returns them (columns arch, proxy, seed, value
 - Top-k%: the top set is defined by ground truth over the whole space (the ceil(k% x size) best,
   ties at the boundary included). Correlations are computed on the scored cells of that set.
 - Populations. A set whose every cell is scored is used whole ('complete'). Otherwise, when the
-  uniformly drawn cells of a sweep are known (`uniform`), only those are used ('uniform'), because
+  uniformly drawn cells of a sweep are known (`uniform`: one set, or one set per proxy, since
+  proxies of one store may have been swept over draws of different sizes), only those are used ('uniform'), because
   cells added on purpose (a sweep's --include-top set, a search's candidates) would bias the
   estimate; else every scored cell of the set ('scored').
 - Failures (NaN values: errors, non-finite, not applicable) are excluded from correlations and
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,13 @@ from zeronas.errors import InvalidInputError
 #: the survey's ratio sweep: top 5%, 10%, ..., 100%
 RATIOS = tuple(range(5, 101, 5))
 FlopsSource = pd.Series | Callable[[list[str]], pd.Series] | None
+#: the uniformly drawn cells: one set for every proxy, or a set per proxy (a proxy not in it: none known)
+Uniform = set[str] | Mapping[str, set[str]] | None
+
+
+def drawn_for(uniform: Uniform, proxy: str) -> set[str] | None:
+    """The uniformly drawn cells that apply to `proxy`."""
+    return uniform.get(proxy) if isinstance(uniform, Mapping) else uniform
 
 
 def top_set(truth: pd.Series, percent: float) -> pd.Index:
@@ -84,14 +92,14 @@ def _series_by_proxy_seed(rows: pd.DataFrame) -> Iterable[tuple[str, int, pd.Ser
 
 
 def correlation_table(
-    rows: pd.DataFrame, truth: pd.Series, percents: Sequence[float] = (100, 5), uniform: set[str] | None = None
+    rows: pd.DataFrame, truth: pd.Series, percents: Sequence[float] = (100, 5), uniform: Uniform = None
 ) -> pd.DataFrame:
     """One row per (proxy, seed, percent): spr, kt, cells in the population, failed and used values."""
     tops = {p: top_set(truth, p) for p in percents}
     records = []
     for proxy, seed, values in _series_by_proxy_seed(rows):
         for percent, members in tops.items():
-            cells, rule = population(values.index, members, uniform)
+            cells, rule = population(values.index, members, drawn_for(uniform, proxy))
             subset = values.reindex(cells)
             spr, kt, used = rank_correlation(subset, truth)
             records.append(
@@ -139,13 +147,13 @@ def pick_best(values: pd.Series, flops: FlopsSource = None) -> tuple[str | None,
 
 
 def best_found_table(
-    rows: pd.DataFrame, truth: pd.Series, flops: FlopsSource = None, uniform: set[str] | None = None
+    rows: pd.DataFrame, truth: pd.Series, flops: FlopsSource = None, uniform: Uniform = None
 ) -> pd.DataFrame:
     """One row per (proxy, seed): the arch the proxy picks over the 'All' population and its ground truth."""
     everything = truth.dropna().index
     records = []
     for proxy, seed, values in _series_by_proxy_seed(rows):
-        cells, rule = population(values.index, everything, uniform)
+        cells, rule = population(values.index, everything, drawn_for(uniform, proxy))
         arch, tied, decided = pick_best(values.reindex(cells), flops)
         records.append(
             {
@@ -186,7 +194,7 @@ def _mean_std(frame: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.Da
 
 
 def ratio_sweep(
-    rows: pd.DataFrame, truth: pd.Series, percents: Sequence[float] = RATIOS, uniform: set[str] | None = None
+    rows: pd.DataFrame, truth: pd.Series, percents: Sequence[float] = RATIOS, uniform: Uniform = None
 ) -> pd.DataFrame:
     """SPR/KT (mean and std over seeds) of every proxy for each top-k% (survey Fig 13-14)."""
     table = correlation_table(rows, truth, percents, uniform)
@@ -213,7 +221,7 @@ def evaluate_rows(
     truth: pd.Series,
     top: float = 5,
     flops: FlopsSource = None,
-    uniform: set[str] | None = None,
+    uniform: Uniform = None,
     ratios: Sequence[float] | None = RATIOS,
 ) -> Evaluation:
     """SPR/KT @All and @Top`top`%, best-found and the ratio sweep, summarised per proxy over seeds.

@@ -20,7 +20,7 @@ from zeronas.benchmarks.truth import ground_truth, spaces_with_ground_truth
 from zeronas.errors import ZeronasError
 from zeronas.evaluation import plots
 from zeronas.evaluation.metrics import RATIOS, Evaluation, FlopsSource, evaluate_rows, top_set
-from zeronas.evaluation.sweep import UNIFORM, recorded_tops
+from zeronas.evaluation.sweep import recorded_draws, recorded_tops
 from zeronas.spaces import create_space
 from zeronas.store import ResultStore
 
@@ -102,6 +102,23 @@ def failure_table(rows: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["count", "proxy"], ascending=[False, True]).reset_index(drop=True)
 
 
+def draw_per_proxy(draws: list[set[str]], rows: pd.DataFrame) -> dict[str, set[str]]:
+    """Per proxy, the recorded uniform draw its rows cover best: the largest share, then the larger draw.
+
+    A store may hold one proxy swept over 1,000 uniform cells plus a top set and another over 100 or over
+    the whole space; each is evaluated on its own draw, never on cells some other sweep drew (a top set
+    would then pass for uniform cells). A cell counts as covered when every seed of the proxy scored it.
+    """
+    chosen: dict[str, set[str]] = {}
+    for proxy, group in rows.groupby("proxy", sort=False):
+        covered = set.intersection(*(set(seed_rows["arch"]) for _, seed_rows in group.groupby("seed")))
+        shares = [(len(draw & covered) / len(draw), len(draw), i) for i, draw in enumerate(draws) if draw]
+        best = max(shares, default=(0.0, 0, -1))
+        if best[0] > 0:
+            chosen[str(proxy)] = draws[best[2]]
+    return chosen
+
+
 def evaluate_group(
     store: ResultStore,
     space: str,
@@ -118,7 +135,8 @@ def evaluate_group(
 ) -> GroupResult:
     """Metrics of the stored rows of one group, optionally restricted to `proxies`, `seeds` and `cells`.
 
-    `uniform`: the uniformly drawn cells; by default those the store recorded for (space, dataset).
+    `uniform`: the uniformly drawn cells; by default, per proxy, the draw recorded for (space, dataset) that
+    its rows cover best (`draw_per_proxy`).
     `top`: k of the Top-k% columns; by default the largest K whose top set a sweep added (--include-top K)
     and the rows cover whole, else 5 (the survey's).
     """
@@ -133,8 +151,11 @@ def evaluate_group(
         rows = rows[~unknown]
     if rows.empty:
         raise ZeronasError(f"no stored rows for {space}/{dataset}/settings {digest} with the given filters")
-    drawn = set(store.cells(space, dataset, UNIFORM) if uniform is None else uniform)
-    drawn &= set(rows["arch"])
+    drawn: set[str] | dict[str, set[str]]
+    if uniform is None:
+        drawn = draw_per_proxy(recorded_draws(store, space, dataset), rows)
+    else:
+        drawn = set(uniform) & set(rows["arch"])
     if not drawn:
         notes.append("no uniformly drawn cells recorded: incomplete sets use every scored cell")
     try:

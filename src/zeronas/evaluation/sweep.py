@@ -35,6 +35,17 @@ def top_role(percent: float) -> str:
     return f"{TOP}{percent:g}"
 
 
+def uniform_role(size: int, sample_seed: int) -> str:
+    """The role of one uniform draw, 'uniform:N:S' (N cells, sample seed S): draws of one seed are nested."""
+    return f"{UNIFORM}:{size}:{sample_seed}"
+
+
+def recorded_draws(store: ResultStore, space: str, dataset: str) -> list[set[str]]:
+    """Every uniform draw sweeps recorded for (space, dataset); the older role 'uniform' is the union of draws."""
+    roles = [r for r in store.roles(space, dataset) if r == UNIFORM or r.startswith(UNIFORM + ":")]
+    return [store.cells(space, dataset, role) for role in roles]
+
+
 def recorded_tops(store: ResultStore, space: str, dataset: str) -> list[float]:
     """The K of every top-K% set sweeps added for (space, dataset), ascending."""
     return sorted(float(role[len(TOP) :]) for role in store.roles(space, dataset) if role.startswith(TOP))
@@ -241,7 +252,8 @@ def run_sweep(
     digest = settings.digest(plan.dataset)
     store.register_settings(digest, settings.as_dict(plan.dataset))
     settings = pin_source(settings, plan.dataset)
-    store.mark_cells(plan.space, plan.dataset, UNIFORM, plan.uniform)
+    if plan.uniform:
+        store.mark_cells(plan.space, plan.dataset, uniform_role(len(plan.uniform), plan.sample_seed), plan.uniform)
     if plan.top:
         store.mark_cells(plan.space, plan.dataset, top_role(plan.include_top), plan.top)
     tasks = pending_tasks(store, plan.space, plan.dataset, plan.cells, proxies, seeds, settings, digest)
