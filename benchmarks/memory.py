@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 from proxies import nb201_cells
+from sweep import import_rss_mib
 
 from zeronas.proxies import list_proxies
 
@@ -45,13 +46,6 @@ def child(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def floor_mib() -> float:
-    """Peak RSS of a process that imports what a sweep worker imports, in MiB."""
-    code = "import resource, zeronas.evaluation.sweep; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.split()[-1]) / 1024
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="cifar100")
@@ -69,7 +63,7 @@ def main() -> None:
         "all": everything,
     }
     cells = nb201_cells(args.dataset)
-    floor = floor_mib()
+    floor = import_rss_mib()
     print(f"{platform.platform()}, torch {torch.__version__}; import-only floor {floor:.0f} MiB")
     results: dict[str, dict] = {}
     for size in args.cells.split(","):
