@@ -201,3 +201,19 @@ def test_gradient_proxies_work_after_an_inference_mode_forward():
     model.train()
     scores = zeronas.score(model, torch.randn(4, 3, 24, 24), ["grad_norm"], seed=0)
     assert not scores.failures() and math.isfinite(scores["grad_norm"])
+
+
+@pytest.mark.parametrize("shape", [(8, 1), (8, 63), (8, 64), (64, 16 * 32 * 32), (3, 2, 5, 7), (5, 16, 9, 9)])
+def test_naswot_kernel_equals_the_float64_definition(shape):
+    """The int8 fast path and the float path both give Σ_units [c_a c_b + (1-c_a)(1-c_b)] exactly."""
+    from zeronas.proxies.shared_pass import _agreement_kernel
+
+    inp = torch.randn(*shape, generator=torch.Generator().manual_seed(len(shape)))
+    codes = (inp.reshape(shape[0], -1) > 0).double()
+    expected = codes @ codes.T + (1 - codes) @ (1 - codes).T
+    kernel, units = _agreement_kernel(inp)
+    assert units == codes.shape[1]
+    assert torch.equal(kernel, expected)
+    if len(shape) == 4:
+        kernel_cl, _ = _agreement_kernel(inp.contiguous(memory_format=torch.channels_last))
+        assert torch.equal(kernel_cl, expected)

@@ -36,13 +36,20 @@ def prepare_copy(model: nn.Module, dtype: torch.dtype = torch.float32, inplace: 
     Proxy mode (see `set_proxy_mode`), no in-place activations (hooks must see the values autograd
     saw), every parameter requiring grad.
     """
-    net = (model if inplace else copy.deepcopy(model)).to(dtype)
+    net = cast(model if inplace else copy.deepcopy(model), dtype)
     set_proxy_mode(net)
     for module in net.modules():
         if getattr(module, "inplace", None) is True:
             module.inplace = False
     for param in net.parameters():
         param.requires_grad_(True)
+    return net
+
+
+def cast(net: nn.Module, dtype: torch.dtype) -> nn.Module:
+    """`net` with floating parameters and buffers in `dtype`; no module walk when they already are."""
+    if any(t.is_floating_point() and t.dtype != dtype for t in net.state_dict(keep_vars=True).values()):
+        net.to(dtype)
     return net
 
 
@@ -66,8 +73,8 @@ class WorkingCopy:
         if self._net is None:
             self._net = prepare_copy(self._model, inplace=self._inplace)
             self._state = {k: v.detach().clone() for k, v in self._net.state_dict().items()}
-            return self._net.to(dtype)
-        net = self._net.to(dtype)  # convert first, then copy the snapshot in: one conversion, same values
+            return cast(self._net, dtype)
+        net = cast(self._net, dtype)  # convert first, then copy the snapshot in: one conversion, same values
         targets = list(net.state_dict(keep_vars=True).values())
         if len(targets) != len(self._state):
             raise RuntimeError("a proxy added or removed parameters or buffers of the working copy")
