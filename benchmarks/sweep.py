@@ -166,6 +166,8 @@ def main() -> None:
     )
     results = []
     for name, (proxies, subset) in sets.items():
+        if not subset:  # --full-cells 0 / --cheap-cells 0: that set is skipped
+            continue
         for backend in backends:
             for workers in sorted({1, args.workers}):
                 result = {"set": name, **run_config(backend, workers, subset, proxies, settings, dataset)}
