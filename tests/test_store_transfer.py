@@ -42,6 +42,26 @@ def test_export_import_round_trip_is_lossless_and_idempotent(tmp_path: Path, nam
     assert target.all_settings() == source.all_settings()
 
 
+def test_export_carries_cell_roles_and_old_exports_still_import(tmp_path: Path) -> None:
+    source = filled(tmp_path / "a.sqlite")
+    source.mark_cells("nb201", "cifar100", "uniform:2:0", ["|nor_conv_3x3~0|", "|skip_connect~0|"])
+    source.mark_cells("nb201", "cifar100", "top:5", ["|nor_conv_3x3~0|", "|not_exported~0|"])
+    export_rows(source, tmp_path / "rows.csv.gz")
+    target = ResultStore(tmp_path / "b.sqlite")
+    import_rows(target, tmp_path / "rows.csv.gz")
+    assert target.roles("nb201", "cifar100") == ["top:5", "uniform:2:0"]
+    assert target.cells("nb201", "cifar100", "uniform:2:0") == {"|nor_conv_3x3~0|", "|skip_connect~0|"}
+    assert target.cells("nb201", "cifar100", "top:5") == {"|nor_conv_3x3~0|"}  # only cells with exported rows
+    assert target.roles("nb201", "cifar10") == []
+    old = tmp_path / "old.csv"  # an export written before roles were carried
+    old.write_text(
+        "space,arch,dataset,proxy,seed,settings,value,status,reason,seconds,settings_json\n"
+        'nb201,|none~0|,cifar10,flops,2,s3,5.0,ok,,0.1,"{""batch_size"": 32}"\n'
+    )
+    assert import_rows(target, old) == (1, 1)
+    assert target.roles("nb201", "cifar10") == []
+
+
 def test_export_filters_and_bad_files(tmp_path: Path) -> None:
     source = filled(tmp_path / "a.sqlite")
     assert export_rows(source, tmp_path / "c100.csv", dataset="cifar100") == 2
