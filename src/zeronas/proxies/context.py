@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -46,9 +46,14 @@ def prepare_copy(model: nn.Module, dtype: torch.dtype = torch.float32, inplace: 
     return net
 
 
+def _all_in(tensors: Iterable[torch.Tensor], dtype: torch.dtype) -> bool:
+    """Whether every floating tensor of `tensors` already has `dtype` (then `Module.to` would change nothing)."""
+    return all(t.dtype == dtype for t in tensors if t.is_floating_point())
+
+
 def cast(net: nn.Module, dtype: torch.dtype) -> nn.Module:
-    """`net` with floating parameters and buffers in `dtype`; no module walk when they already are."""
-    if any(t.is_floating_point() and t.dtype != dtype for t in net.state_dict(keep_vars=True).values()):
+    """`net` with floating parameters and buffers in `dtype`; no `Module.to` walk when they already are."""
+    if not _all_in(net.state_dict(keep_vars=True).values(), dtype):
         net.to(dtype)
     return net
 
@@ -74,8 +79,11 @@ class WorkingCopy:
             self._net = prepare_copy(self._model, inplace=self._inplace)
             self._state = {k: v.detach().clone() for k, v in self._net.state_dict().items()}
             return cast(self._net, dtype)
-        net = cast(self._net, dtype)  # convert first, then copy the snapshot in: one conversion, same values
+        net = self._net
         targets = list(net.state_dict(keep_vars=True).values())
+        if not _all_in(targets, dtype):
+            net.to(dtype)  # convert first, then copy the snapshot in: one conversion, same values
+            targets = list(net.state_dict(keep_vars=True).values())
         if len(targets) != len(self._state):
             raise RuntimeError("a proxy added or removed parameters or buffers of the working copy")
         with torch.no_grad():

@@ -58,10 +58,11 @@ def _agreement_kernel(inp: torch.Tensor) -> tuple[torch.Tensor, int]:
     if inp.ndim == 4 and not inp.is_contiguous() and inp.is_contiguous(memory_format=torch.channels_last):
         inp = inp.permute(0, 2, 3, 1)
     flat = inp.reshape(inp.shape[0], -1)
+    units = flat.shape[1]
     gram, rows = _code_gram(flat)
     rows = rows.to(torch.float64)
     kernel = gram.to(torch.float64) * 2.0
-    return kernel - rows[:, None] - rows[None, :] + float(flat.shape[1]), int(flat.shape[1])
+    return kernel - rows[:, None] - rows[None, :] + float(units), units
 
 
 class _Hooks:
