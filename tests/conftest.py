@@ -19,3 +19,40 @@ def shared_dir() -> Path:
     if found is None or not (found / "benchmarks" / "nasbench201.csv").exists():
         pytest.skip("the zeronas data directory (../shared) is not available")
     return found
+
+
+class CliResult:
+    """Exit code and captured output of one in-process `zeronas` call."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def assert_clean_error(self, *fragments: str) -> None:
+        """Exit status 2, exactly one line on stderr starting with 'error:', no traceback, naming `fragments`."""
+        lines = [line for line in self.err.splitlines() if line.strip()]
+        assert self.code == 2, f"exit {self.code}, stderr: {self.err!r}"
+        assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}: {self.err!r}"
+        assert lines[0].startswith("error: "), lines[0]
+        assert "Traceback" not in self.err + self.out
+        for fragment in fragments:
+            assert fragment.lower() in lines[0].lower(), f"{fragment!r} not in {lines[0]!r}"
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run `zeronas ARGS...` in this process: returns a CliResult (exit code, stdout, stderr)."""
+    from zeronas.cli import main
+
+    monkeypatch.delenv("ZERONAS_DEBUG", raising=False)
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = 0
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    return run

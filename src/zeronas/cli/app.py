@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,19 @@ app = typer.Typer(
 )
 console = Console()
 error_console = Console(stderr=True)
+ENV_DEBUG = "ZERONAS_DEBUG"
+
+
+@app.callback()
+def global_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help=f"Show the Python traceback of an error (same as {ENV_DEBUG}=1).")
+    ] = False,
+) -> None:
+    """Zero-shot neural architecture search: score, evaluate and search architectures without training."""
+    if debug:
+        os.environ[ENV_DEBUG] = "1"
+
 
 DataDirOption = Annotated[
     Path | None,

@@ -24,7 +24,7 @@ from zeronas.cli.app import (
     parse_options,
 )
 from zeronas.cli.executor_opts import BackendOption, RayAddressOption, WorkersOption, make_backend
-from zeronas.cli.rank_cmd import progress_bar
+from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError

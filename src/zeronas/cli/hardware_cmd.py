@@ -15,7 +15,7 @@ from rich.table import Table
 
 from zeronas.cli.app import DataDirOption, DatasetOption, SeedOption, StoreOption, app, console
 from zeronas.cli.executor_opts import BackendOption, RayAddressOption, make_backend
-from zeronas.cli.rank_cmd import progress_bar
+from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
 from zeronas.spaces import create_space

@@ -22,7 +22,7 @@ from zeronas.cli.app import (
     console,
 )
 from zeronas.cli.hardware_cmd import CostOptions, build_cost, open_store
-from zeronas.cli.rank_cmd import progress_bar
+from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.pareto import DEFAULT_QUANTILES

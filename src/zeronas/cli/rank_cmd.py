@@ -7,14 +7,6 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from zeronas.cli.app import (
@@ -26,6 +18,7 @@ from zeronas.cli.app import (
     app,
     console,
 )
+from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import ZeronasError
@@ -35,20 +28,6 @@ from zeronas.spaces import create_space
 
 #: cheap proxies that rank NB201 well; used when --proxies is 'default'
 DEFAULT_PROXIES = ("params", "flops", "synflow", "nwot", "jacob_cov", "zen")
-
-
-def progress_bar() -> Progress:
-    """The progress bar zeronas commands share: count, bar, elapsed, ETA, rate."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[rate]}"),
-        console=console,
-    )
 
 
 def mean_rank(frame: pd.DataFrame, columns: list[str]) -> pd.Series:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from zeronas.cli.app import BatchSizeOption, DataDirOption, SeedOption, SourceOption, app, console
 from zeronas.cli.executor_opts import BackendOption, RayAddressOption, WorkersOption, make_backend
-from zeronas.cli.rank_cmd import progress_bar
+from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError, ZeronasError
