@@ -1,10 +1,13 @@
 """Markdown table of an evaluation next to the survey's Table IV best-found values.
 
 Reads the `*_summary.csv` files `zeronas evaluate --out DIR` writes (SPR/KT @All and @Top-k, best-found,
-mean ± std over seeds) and prints one Markdown table per file with the survey's published best-found
-accuracy beside ours (Li et al., "Zero-Shot NAS: Challenges, Solutions, and Opportunities", Table IV;
-only the values that table gives, as quoted in the evaluation issue). `--full` adds the best-found of a
+mean ± sample std over seeds, ddof=1) and prints one Markdown table per file with the survey's published
+best-found accuracy beside ours (Li et al., "Zero-Shot NAS: Challenges, Solutions, and Opportunities",
+Table IV: every value it gives for CIFAR-100 and ImageNet16-120). `--full` adds the best-found of a
 full-space sweep (every cell scored: the setting of the survey's table) as a column.
+
+Best-found is the ground truth of the cell with the highest proxy value; when several cells share that
+value it is the mean over the tied cells, and the table gives their count and min–max ('tied' column).
 
     python scripts/survey_table.py DIR/nb201_cifar100_*_summary.csv [--full FULL/nb201_cifar100_*_summary.csv]
 """
@@ -32,14 +35,45 @@ SURVEY_TABLE_IV = {
         "grasp": 60.02,
         "gradsign": 60.02,
     },
-    "ImageNet16-120": {"optimum": 47.31, "params": 41.44, "zen": 40.77},
+    "ImageNet16-120": {
+        "optimum": 47.31,
+        "params": 41.44,
+        "flops": 41.44,
+        "synflow": 26.08,
+        "jacob_cov": 25.07,
+        "zen": 40.77,
+        "grad_norm": 29.27,
+        "snip": 29.27,
+        "fisher": 29.27,
+        "grasp": 5.46,
+        "gradsign": 5.46,
+    },
 }
+NOTE = (
+    "± is the sample standard deviation over seeds (ddof=1). Best-found: ground truth of the cell with the "
+    "highest proxy value; when several cells tie there (exact equality), the mean over the tied cells; "
+    "'tied' gives their largest count in a seed and the min–max of their ground truth."
+)
 
 
 def _pm(mean: float, std: float, digits: int, seeds: int) -> str:
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "n/a"
-    return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if seeds > 1 else "")
+    return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if seeds > 1 and not math.isnan(std) else "")
+
+
+def _tied(row: object) -> str:
+    count = int(row.best_tied) if not math.isnan(row.best_tied) else 0
+    low, high = f"{row.best_min:.2f}", f"{row.best_max:.2f}"
+    return "1" if count <= 1 else f"{count} ({low if low == high else f'{low}–{high}'})"
+
+
+def _full(frame: pd.DataFrame, proxy: str) -> str:
+    found = frame[frame["proxy"] == proxy]
+    if found.empty or math.isnan(found["best_acc"].iloc[0]):
+        return "—"
+    tied = int(found["best_tied"].iloc[0])
+    return f"{found['best_acc'].iloc[0]:.2f}" + (f" ({tied} tied)" if tied > 1 else "")
 
 
 def _dataset(frame_path: Path) -> str:
@@ -54,12 +88,9 @@ def table(summary: Path, full: Path | None) -> str:
     frame = pd.read_csv(summary)
     dataset = _dataset(summary)
     survey = SURVEY_TABLE_IV[dataset]
-    full_best = {}
-    if full is not None:
-        full_frame = pd.read_csv(full)
-        full_best = dict(zip(full_frame["proxy"], full_frame["best_acc"], strict=True))
-    head = "| proxy | seeds | cells All / Top | SPR@All | KT@All | SPR@Top | KT@Top | best-found (sample) |"
-    rule = "|---|---|---|---|---|---|---|---|"
+    full_frame = pd.read_csv(full) if full is not None else None
+    head = "| proxy | seeds | cells All / Top | SPR@All | KT@All | SPR@Top | KT@Top | best-found (sample) | tied |"
+    rule = "|---|---|---|---|---|---|---|---|---|"
     if full is not None:
         head += " best-found (full space) |"
         rule += "---|"
@@ -79,14 +110,15 @@ def table(summary: Path, full: Path | None) -> str:
             _pm(row.spr_top, row.spr_top_std, 3, n),
             _pm(row.kt_top, row.kt_top_std, 3, n),
             _pm(row.best_acc, row.best_acc_std, 2, n),
+            _tied(row),
         ]
-        if full is not None:
-            value = full_best.get(row.proxy)
-            cols.append(f"{value:.2f}" if value is not None and not math.isnan(value) else "—")
+        if full_frame is not None:
+            cols.append(_full(full_frame, row.proxy))
         cols.append(f"{survey[row.proxy]:.2f}" if row.proxy in survey else "—")
         lines.append("| " + " | ".join(cols) + " |")
     optimum = float(frame["optimum"].iloc[0])
     lines.append(f"\nSpace optimum ({dataset}, test accuracy): ours {optimum:.2f}, survey {survey['optimum']:.2f}.")
+    lines.append(f"\n{NOTE}")
     return "\n".join(lines)
 
 

@@ -13,11 +13,11 @@ from zeronas.evaluation.metrics import (
     best_found_table,
     correlation_table,
     evaluate_rows,
-    pick_best,
     population,
     rank_correlation,
     ratio_sweep,
     top_set,
+    top_tied,
 )
 
 #: a "whole space" of 20 cells whose ground truth is its number: a19 is the best
@@ -99,37 +99,54 @@ def test_population_rules_complete_uniform_scored() -> None:
     assert table.loc[25.0, "cells"] == 0 and math.isnan(table.loc[25.0, "spr"])
 
 
-def test_best_found_ties_broken_by_flops_then_arch() -> None:
-    values = pd.Series({a: 0.0 for a in ARCHS}) + pd.Series({a: float(i) / 100 for i, a in enumerate(ARCHS)})
-    values[["a03", "a05", "a07"]] = 10.0
-    flops = pd.Series({"a03": 40.0, "a05": 50.0, "a07": 30.0})
-    assert pick_best(values, flops) == ("a07", 3, "flops")
-    assert pick_best(values, lambda archs: flops[archs]) == ("a07", 3, "flops")
-    assert pick_best(values, None) == ("a03", 3, "arch key (no FLOPs known)")
-    same = pd.Series({"a03": 30.0, "a05": 50.0, "a07": 30.0})
-    assert pick_best(values, same) == ("a03", 3, "flops, then arch key")
-    assert pick_best(pd.Series({"a": math.nan}), None) == (None, 0, "no finite value")
+def test_top_tied_is_exact_equality_and_skips_failures() -> None:
+    values = pd.Series({a: float(i) / 100 for i, a in enumerate(ARCHS)})
+    values[["a07", "a03", "a05"]] = 10.0
+    values["a09"] = np.nextafter(10.0, 0.0)  # one ulp below the top: not tied
     values["a19"] = math.nan  # failures never win
-    assert pick_best(values, flops)[0] == "a07"
+    values["a18"] = math.inf  # nor do non-finite values
+    assert top_tied(values) == ["a03", "a05", "a07"]
+    assert top_tied(pd.Series({"a": math.nan, "b": -math.inf})) == []
+
+
+def test_best_found_averages_the_cells_tied_at_the_top() -> None:
+    truth = pd.Series({"x1": 70.0, "x2": 71.0, "x3": 75.0, "x4": 80.0, "x5": 60.0})
+    values = {"x1": 5.0, "x2": 5.0, "x3": 5.0, "x4": 4.0, "x5": 1.0}  # three cells tie at the top
+    best = best_found_table(rows_of("p", 0, values), truth).iloc[0]
+    assert best["accuracy"] == pytest.approx(72.0)  # (70 + 71 + 75) / 3, not one tied cell's 70, 71 or 75
+    assert best["accuracy_min"] == 70.0 and best["accuracy_max"] == 75.0 and best["tied"] == 3
+    assert best["arch"] == "x1" and best["value"] == 5.0  # the first tied cell in arch-key order
+    assert best["population_best"] == 80.0 and best["optimum"] == 80.0
+
+    single = best_found_table(rows_of("p", 0, {**values, "x3": 6.0}), truth).iloc[0]
+    assert (single["arch"], single["accuracy"], single["tied"]) == ("x3", 75.0, 1)
+    assert single["accuracy_min"] == single["accuracy_max"] == 75.0
+
+    failed = best_found_table(rows_of("p", 0, {"x1": math.nan}), truth).iloc[0]
+    assert failed["tied"] == 0 and failed["arch"] is None and math.isnan(failed["accuracy"])
 
 
 def test_best_found_mean_std_over_seeds_and_optimum() -> None:
     seed0 = {a: -float(i) for i, a in enumerate(ARCHS)}
-    seed0.update({"a03": 10.0, "a07": 10.0})  # tie: FLOPs pick a07 (accuracy 7)
-    seed1 = {a: float(i) for i, a in enumerate(ARCHS)}  # monotone: picks a19 (accuracy 19)
+    seed0.update({"a03": 10.0, "a07": 10.0})  # tie: the mean of accuracies 3 and 7
+    seed1 = {a: float(i) for i, a in enumerate(ARCHS)}  # monotone: a19 alone (accuracy 19)
     rows = pd.concat([rows_of("p", 0, seed0), rows_of("p", 1, seed1)])
-    flops = pd.Series({"a03": 40.0, "a07": 30.0})
-    best = best_found_table(rows, TRUTH, flops).set_index("seed")
-    assert best.loc[0, "arch"] == "a07" and best.loc[0, "accuracy"] == 7.0 and best.loc[0, "tied"] == 2
-    assert best.loc[1, "arch"] == "a19" and best.loc[1, "accuracy"] == 19.0
+    best = best_found_table(rows, TRUTH).set_index("seed")
+    assert best.loc[0, "arch"] == "a03" and best.loc[0, "accuracy"] == 5.0 and best.loc[0, "tied"] == 2
+    assert best.loc[0, "accuracy_min"] == 3.0 and best.loc[0, "accuracy_max"] == 7.0
+    assert best.loc[1, "arch"] == "a19" and best.loc[1, "accuracy"] == 19.0 and best.loc[1, "tied"] == 1
     assert (best["optimum"] == 19.0).all()
 
-    ev = evaluate_rows(rows, TRUTH, top=20, flops=flops, ratios=(20, 100))
+    ev = evaluate_rows(rows, TRUTH, top=20, ratios=(20, 100))
     summary = ev.summary.set_index("proxy")
-    assert summary.loc["p", "best_acc"] == pytest.approx(13.0)
-    assert summary.loc["p", "best_acc_std"] == pytest.approx(6.0)  # population std of 7 and 19
+    assert summary.loc["p", "best_acc"] == pytest.approx(12.0)  # mean of 5 and 19
+    assert summary.loc["p", "best_acc_std"] == pytest.approx(14 / math.sqrt(2))  # sample std (ddof=1), not 7.0
+    assert summary.loc["p", "best_min"] == 3.0 and summary.loc["p", "best_max"] == 19.0
+    assert summary.loc["p", "best_tied"] == 2
     assert summary.loc["p", "optimum"] == 19.0 and summary.loc["p", "seeds"] == 2
     assert summary.loc["p", "rows"] == 40 and summary.loc["p", "failed"] == 0
+    one = evaluate_rows(rows_of("p", 0, seed1), TRUTH, top=20, ratios=None).summary.iloc[0]
+    assert one["best_acc"] == 19.0 and math.isnan(one["best_acc_std"])  # one seed: no sample std
 
 
 def test_summary_mean_std_over_seeds_and_ratio_sweep() -> None:
@@ -138,12 +155,14 @@ def test_summary_mean_std_over_seeds_and_ratio_sweep() -> None:
     nan_row = rows_of("q", 0, {a: (math.nan if a == "a19" else float(i)) for i, a in enumerate(ARCHS)})
     ev = evaluate_rows(pd.concat([up, down, nan_row]), TRUTH, top=20, ratios=(10, 50, 100))
     s = ev.summary.set_index("proxy")
-    assert s.loc["p", "spr_all"] == pytest.approx(0.0) and s.loc["p", "spr_all_std"] == pytest.approx(1.0)
+    assert s.loc["p", "spr_all"] == pytest.approx(0.0)
+    assert s.loc["p", "spr_all_std"] == pytest.approx(math.sqrt(2))  # sample std of 1 and -1 (ddof=1)
     assert s.loc["p", "kt_top"] == pytest.approx(0.0) and s.loc["p", "cells_top"] == 4
     assert s.loc["q", "failed"] == 1 and s.loc["q", "spr_all"] == pytest.approx(1.0)
     assert s.loc["q", "best_acc"] == 18.0  # a19 failed: the best finite value is a18
     ratios = ev.ratios.set_index(["proxy", "percent"])
     assert set(ratios.index.get_level_values("percent")) == {10.0, 50.0, 100.0}
+    assert ratios.loc[("p", 100.0), "spr_std"] == pytest.approx(math.sqrt(2))
     assert ratios.loc[("q", 10.0), "failed"] == 1 and ratios.loc[("q", 10.0), "cells"] == 2
     assert math.isnan(ratios.loc[("q", 10.0), "spr"])  # only one finite value left among a18, a19
     sweep = ratio_sweep(up, TRUTH, percents=(50,))

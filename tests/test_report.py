@@ -14,8 +14,8 @@ import pytest
 from zeronas.cli import main
 from zeronas.config import find_data_dir
 from zeronas.evaluation.metrics import evaluate_rows
-from zeronas.evaluation.report import markdown_table, write_report
-from zeronas.evaluation.results import evaluate_group, format_summary
+from zeronas.evaluation.report import markdown_table, render_markdown, write_report
+from zeronas.evaluation.results import GroupResult, evaluate_group, format_best_found, format_summary
 from zeronas.evaluation.sweep import top_role, uniform_role
 from zeronas.store import ResultRow, ResultStore
 
@@ -125,6 +125,29 @@ def test_report_html_and_markdown(tmp_path: Path) -> None:
     ratios = pd.read_csv(tmp_path / "out" / "nb201_cifar100_dg1_ratios.csv")
     assert sorted(ratios["percent"].unique()) == list(np.arange(5.0, 101.0, 5.0))
     assert markdown_table(pd.DataFrame({"a": ["x|y"]})) == "| a |\n|---|\n| x\\|y |"
+
+
+def test_best_found_table_reports_tied_cells_and_sample_std() -> None:
+    truth = pd.Series({"x1": 70.0, "x2": 71.0, "x3": 75.0, "x4": 80.0, "x5": 60.0})
+    tie = {"x1": 5.0, "x2": 5.0, "x3": 5.0, "x4": 4.0, "x5": 1.0}  # seed 0: x1-x3 tie, mean 72
+    alone = {"x1": 1.0, "x2": 2.0, "x3": 3.0, "x4": 9.0, "x5": 0.0}  # seed 1: x4 alone, 80
+    rows = pd.concat(
+        pd.DataFrame({"arch": list(v), "proxy": "p", "seed": seed, "value": list(v.values())})
+        for seed, v in ((0, tie), (1, alone))
+    )
+    evaluation = evaluate_rows(rows, truth, top=40, ratios=None)
+    result = GroupResult("nb201", "cifar100", "dg", {}, "test", evaluation, pd.DataFrame())
+    row = format_best_found(result).iloc[0]
+    assert row["best-found %"] == "76.00 ± 5.66"  # mean of 72 and 80, sample std 8 / sqrt(2) (ddof=0 gives 4.00)
+    assert row["min–max %"] == "70.00–80.00" and row["tied cells"] == "1–3"
+    assert row["most picked"] == "x1 (first of 3 tied)" and row["space optimum %"] == "80.00"
+    assert format_summary(result).iloc[0]["best-found %"] == "76.00 ± 5.66"
+    markdown = render_markdown([result], [], "mem")
+    assert "| p | 76.00 ± 5.66 | 70.00–80.00 | 1–3 |" in markdown and "sample std (ddof=1)" in markdown
+    assert result.figures()["best_found"].startswith(b"\x89PNG")
+    single = evaluate_rows(rows[rows["seed"] == 0], truth, top=40, ratios=None)
+    one = GroupResult("nb201", "cifar100", "dg", {}, "test", single, pd.DataFrame())
+    assert format_best_found(one).iloc[0]["best-found %"] == "72.00"  # one seed: no std shown
 
 
 def test_evaluate_then_report_cli(

@@ -4,7 +4,8 @@ Inputs are long rows as the store returns them (columns arch, proxy, seed, value
 (space, dataset, settings), and the ground truth over the WHOLE space (arch -> accuracy).
 
 - SPR / KT: `scipy.stats.spearmanr` / `kendalltau` (tau-b) between proxy values (oriented: higher =
-  predicted better) and ground truth, per seed, then mean ± std over seeds (population std, ddof=0).
+  predicted better) and ground truth, per seed, then mean ± std over seeds (sample std, ddof=1: NaN
+  for a single seed).
 - Top-k%: the top set is defined by ground truth over the whole space (the ceil(k% x size) best,
   ties at the boundary included). Correlations are computed on the scored cells of that set.
 - Populations. A set whose every cell is scored is used whole ('complete'). Otherwise, when the
@@ -16,15 +17,17 @@ Inputs are long rows as the store returns them (columns arch, proxy, seed, value
   best-found, and counted per proxy and per population; they are never dropped silently. Rows
   scored with nan_policy='naslib' carry NAS-Bench-Suite-Zero's -1e8 instead of NaN: they are
   counted as failed (status != 'ok') but ranked, as NASLib does.
-- Best-found (survey Table IV): ground truth of the cell with the highest proxy value over the
-  'All' population, ties broken by the lower FLOPs, then by arch key, beside the space optimum.
+- Best-found (survey Table IV): over the 'All' population, the cells with the highest finite proxy
+  value (ties: exact float equality). When several cells tie there, best-found is the MEAN ground
+  truth of the tied cells, with their min, max and count; no tie-break picks one of them (a saturated
+  proxy such as linear_regions ties hundreds of cells, and any single pick would be arbitrary).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +38,13 @@ from zeronas.errors import InvalidInputError
 
 #: the survey's ratio sweep: top 5%, 10%, ..., 100%
 RATIOS = tuple(range(5, 101, 5))
-FlopsSource = pd.Series | Callable[[list[str]], pd.Series] | None
+#: how spreads over seeds are computed, for table notes
+STD_RULE = "± is the sample standard deviation over seeds (ddof=1; none with one seed)"
+#: how best-found treats ties, for table notes
+BEST_FOUND_RULE = (
+    "best-found: ground truth of the cell with the highest proxy value; when several cells share that value "
+    "(exact equality), the mean over the tied cells, with their min-max and count"
+)
 #: the uniformly drawn cells: one set for every proxy, or a set per proxy (a proxy not in it: none known)
 Uniform = set[str] | Mapping[str, set[str]] | None
 
@@ -120,52 +129,42 @@ def correlation_table(
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def _flops_of(archs: list[str], flops: FlopsSource) -> pd.Series:
-    if flops is None:
-        return pd.Series(math.nan, index=archs)
-    found = flops.reindex(archs) if isinstance(flops, pd.Series) else pd.Series(flops(archs)).reindex(archs)
-    return found.astype("float64")
+def top_tied(values: pd.Series) -> list[str]:
+    """The archs sharing the highest finite value (exact float equality), in arch-key order.
 
-
-def pick_best(values: pd.Series, flops: FlopsSource = None) -> tuple[str | None, int, str]:
-    """The arch with the highest finite value; ties go to the lower FLOPs, then the smaller arch key.
-
-    Returns (arch or None, how many archs tied on the value, the rule that decided).
+    Failures (NaN, ±inf) never count; an empty list when no value is finite.
     """
     finite = values[np.isfinite(values)]
     if finite.empty:
-        return None, 0, "no finite value"
-    tied = sorted(finite.index[finite == finite.max()])
-    if len(tied) == 1:
-        return tied[0], 1, "value"
-    costs = _flops_of(tied, flops)
-    if costs.notna().any():
-        lowest = costs.min()
-        cheapest = sorted(a for a in tied if costs[a] == lowest)
-        return cheapest[0], len(tied), "flops" if len(cheapest) == 1 else "flops, then arch key"
-    return tied[0], len(tied), "arch key (no FLOPs known)"
+        return []
+    return sorted(finite.index[finite == finite.max()])
 
 
-def best_found_table(
-    rows: pd.DataFrame, truth: pd.Series, flops: FlopsSource = None, uniform: Uniform = None
-) -> pd.DataFrame:
-    """One row per (proxy, seed): the arch the proxy picks over the 'All' population and its ground truth."""
+def best_found_table(rows: pd.DataFrame, truth: pd.Series, uniform: Uniform = None) -> pd.DataFrame:
+    """One row per (proxy, seed): the top-valued cells over the 'All' population and their ground truth.
+
+    `accuracy` is the mean ground truth of the `tied` cells sharing the top proxy value (the one cell's
+    when tied == 1), `accuracy_min`/`accuracy_max` their range; `arch` is that cell when tied == 1, else
+    the first tied cell in arch-key order (read it with `tied`).
+    """
     everything = truth.dropna().index
     records = []
     for proxy, seed, values in _series_by_proxy_seed(rows):
         cells, rule = population(values.index, everything, drawn_for(uniform, proxy))
-        arch, tied, decided = pick_best(values.reindex(cells), flops)
+        tied = top_tied(values.reindex(cells))
+        accuracies = truth.reindex(tied)
         records.append(
             {
                 "proxy": proxy,
                 "seed": seed,
                 "population": rule,
                 "cells": len(cells),
-                "arch": arch,
-                "value": float(values[arch]) if arch is not None else math.nan,
-                "accuracy": float(truth[arch]) if arch is not None else math.nan,
-                "tied": tied,
-                "tie_break": decided,
+                "arch": tied[0] if tied else None,
+                "value": float(values[tied[0]]) if tied else math.nan,
+                "accuracy": float(accuracies.mean()) if tied else math.nan,
+                "accuracy_min": float(accuracies.min()) if tied else math.nan,
+                "accuracy_max": float(accuracies.max()) if tied else math.nan,
+                "tied": len(tied),
                 "population_best": float(truth.reindex(cells).max()) if len(cells) else math.nan,
                 "optimum": float(truth.max()),
             }
@@ -178,8 +177,9 @@ def best_found_table(
         "arch",
         "value",
         "accuracy",
+        "accuracy_min",
+        "accuracy_max",
         "tied",
-        "tie_break",
         "population_best",
         "optimum",
     ]
@@ -187,9 +187,10 @@ def best_found_table(
 
 
 def _mean_std(frame: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
+    """Mean and sample std (ddof=1; NaN for one seed) of `columns` per `keys`."""
     grouped = frame.groupby(keys, sort=False)
     out = grouped[columns].mean()
-    stds = grouped[columns].std(ddof=0).add_suffix("_std")
+    stds = grouped[columns].std(ddof=1).add_suffix("_std")
     return out.join(stds)
 
 
@@ -220,17 +221,19 @@ def evaluate_rows(
     rows: pd.DataFrame,
     truth: pd.Series,
     top: float = 5,
-    flops: FlopsSource = None,
     uniform: Uniform = None,
     ratios: Sequence[float] | None = RATIOS,
 ) -> Evaluation:
     """SPR/KT @All and @Top`top`%, best-found and the ratio sweep, summarised per proxy over seeds.
 
     Summary columns: proxy, seeds, rows, failed (NaN values among all rows of the proxy), cells_all,
-    spr_all, spr_all_std, kt_all, kt_all_std, cells_top, spr_top, ..., best_acc, best_acc_std, optimum.
+    spr_all, spr_all_std, kt_all, kt_all_std, cells_top, spr_top, ..., best_acc, best_acc_std, best_min,
+    best_max, best_tied, optimum. best_acc is the mean over seeds of each seed's best-found (the mean over
+    its tied cells), best_acc_std its sample std (ddof=1), best_min/best_max the lowest/highest ground truth
+    among the tied cells of any seed, best_tied the largest number of tied cells in a seed.
     """
     correlations = correlation_table(rows, truth, (100, top), uniform)
-    best = best_found_table(rows, truth, flops, uniform)
+    best = best_found_table(rows, truth, uniform)
     ratio_table = ratio_sweep(rows, truth, ratios, uniform) if ratios else pd.DataFrame()
     bad = ~np.isfinite(rows["value"].astype("float64"))
     if "status" in rows.columns:  # nan_policy='naslib' keeps failures as -1e8: counted, though not excluded
@@ -248,6 +251,10 @@ def evaluate_rows(
         columns={"accuracy": "best_acc", "accuracy_std": "best_acc_std"}
     )
     summary = summary.join(best_stats)
+    by_proxy = best.groupby("proxy")
+    summary["best_min"] = by_proxy["accuracy_min"].min()
+    summary["best_max"] = by_proxy["accuracy_max"].max()
+    summary["best_tied"] = by_proxy["tied"].max()
     summary["optimum"] = float(truth.max())
     summary.index.name = "proxy"
     order = [
@@ -268,6 +275,9 @@ def evaluate_rows(
         "kt_top_std",
         "best_acc",
         "best_acc_std",
+        "best_min",
+        "best_max",
+        "best_tied",
         "optimum",
     ]
     return Evaluation(summary[order].reset_index(), correlations, best, ratio_table, float(truth.max()), float(top))

@@ -2,7 +2,8 @@
 
 - `correlation_bars`: SPR and KT @All and @Top-k% per proxy, grouped bars with std error bars (survey Fig 6-7).
 - `ratio_lines`: SPR and KT of each proxy against the top-k% ratio, 5..100% (survey Fig 13-14).
-- `best_found_bars`: ground truth of each proxy's pick (mean ± std over seeds) beside the space optimum.
+- `best_found_bars`: best-found of each proxy (mean over the cells tied at its top value, mean ± sample
+  std over seeds) with the tied cells' min–max, beside the space optimum.
 """
 
 from __future__ import annotations
@@ -82,8 +83,10 @@ def ratio_lines(ratios: pd.DataFrame, title: str = "") -> Figure:
 def best_found_bars(
     summary: pd.DataFrame, optimum: float, title: str = "", population_best: float | None = None
 ) -> Figure:
-    """Horizontal bars: each proxy's best-found accuracy (mean ± std over seeds), the optimum as a line.
+    """Horizontal bars: each proxy's best-found accuracy (mean ± sample std over seeds), the optimum as a line.
 
+    A bar is the mean ground truth of the cells tied at the proxy's top value; where several tie, a grey
+    line spans their min–max and the count is written beside it (`best_min`, `best_max`, `best_tied`).
     `population_best`: the best ground truth among the cells the proxies chose from (a dotted line).
     """
     order = summary.sort_values("best_acc", ascending=True, na_position="first")
@@ -91,13 +94,20 @@ def best_found_bars(
     ax = axes[0]
     y = np.arange(len(order))
     ax.barh(y, order["best_acc"].fillna(0), xerr=order["best_acc_std"].fillna(0), color=_COLOURS[2], capsize=2)
+    tied = order["best_tied"].fillna(0).to_numpy(int) > 1
+    if tied.any():
+        low, high = order["best_min"].to_numpy(float)[tied], order["best_max"].to_numpy(float)[tied]
+        ax.hlines(y[tied], low, high, color="dimgrey", linewidth=2.5, alpha=0.8, label="min–max of tied cells")
+        for position, right, count in zip(y[tied], high, order["best_tied"].to_numpy(int)[tied], strict=True):
+            ax.text(right + 0.3, position, f"{count} tied", va="center", fontsize=7)
     ax.axvline(optimum, color=_COLOURS[3], linestyle="--", label=f"space optimum {optimum:.2f}%")
     if population_best is not None and np.isfinite(population_best) and population_best < optimum:
         ax.axvline(population_best, color="grey", linestyle=":", label=f"best evaluated cell {population_best:.2f}%")
     ax.set_yticks(y, order["proxy"])
-    low = float(np.nanmin(order["best_acc"].to_numpy(float), initial=optimum))
+    floor = order[["best_acc", "best_min"]].to_numpy(float)
+    low = float(np.nanmin(floor, initial=optimum))
     ax.set_xlim(max(0.0, low - 5), optimum + 2)
-    ax.set_xlabel("ground-truth accuracy of the proxy's pick (%)")
+    ax.set_xlabel("ground-truth accuracy of the proxy's top cells (%, mean over tied cells)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     if title:

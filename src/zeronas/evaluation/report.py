@@ -28,12 +28,14 @@ from zeronas.store import ResultStore
 PROTOCOL = (
     "Proxies are scored at initialisation; values are oriented (higher = predicted better). "
     "SPR is Spearman's ρ and KT Kendall's τ-b (scipy.stats) between proxy and ground-truth accuracy, per seed; "
-    "tables give mean ± std over seeds (population std). Top-k% sets are defined by ground truth over the whole "
-    "space (the ceil(k% × size) best cells, ties at the edge included) and evaluated on their scored cells: "
-    "the whole set when every cell of it is scored, else the uniformly drawn cells in it. Failed values (NaN: "
-    "errors, non-finite or not applicable) are excluded from correlations and best-found and counted in "
-    "'failed/rows'. Best-found is the ground truth of the cell with the highest proxy value over the All "
-    "population, ties broken by lower FLOPs, then by arch key."
+    "tables give mean ± sample std (ddof=1) over seeds (the mean alone with one seed). Top-k% sets are defined "
+    "by ground truth over the whole space (the ceil(k% × size) best cells, ties at the edge included) and "
+    "evaluated on their scored cells: the whole set when every cell of it is scored, else the uniformly drawn "
+    "cells in it. Failed values (NaN: errors, non-finite or not applicable) are excluded from correlations and "
+    "best-found and counted in 'failed/rows'. Best-found is the ground truth of the cell with the highest proxy "
+    "value over the All population; when several cells share that value (exact equality) it is the mean ground "
+    "truth of the tied cells; the best-found table gives their range over all seeds ('min–max %') and their "
+    "count per seed ('tied cells')."
 )
 _CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 2em; color: #222; }
@@ -114,8 +116,8 @@ def render_html(results: list[GroupResult], figures: list[dict[str, bytes]], ski
             _html_table(format_summary(result)),
         ]
         for name, caption in (
-            ("correlations", f"SPR and KT @All and @Top{ev.top:g}% (mean ± std over seeds)"),
-            ("best_found", "Best-found accuracy per proxy beside the space optimum"),
+            ("correlations", f"SPR and KT @All and @Top{ev.top:g}% (mean ± sample std over seeds)"),
+            ("best_found", "Best-found per proxy: mean over tied cells ± sample std over seeds; grey: tied min–max"),
             ("ratios", "SPR and KT against the top-k% ratio"),
         ):
             if name in images:

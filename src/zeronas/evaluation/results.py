@@ -1,8 +1,8 @@
 """Evaluate what the store holds: one `GroupResult` per (space, dataset, settings), and its tables and plots.
 
-Everything here reads stored rows and ground truth; nothing recomputes a proxy. The one number that
-may be counted is a FLOPs tie-break for best-found when the store holds no `flops` rows for the tied
-cells (counted on the built network, `zeronas.hardware.get_cost('flops')`).
+Everything here reads stored rows and ground truth; nothing recomputes a proxy. Spreads over seeds
+are sample standard deviations (ddof=1); best-found averages the ground truth of the cells tied at the
+top proxy value (see `zeronas.evaluation.metrics`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ import pandas as pd
 from zeronas.benchmarks.truth import ground_truth, spaces_with_ground_truth
 from zeronas.errors import ZeronasError
 from zeronas.evaluation import plots
-from zeronas.evaluation.metrics import RATIOS, Evaluation, FlopsSource, evaluate_rows, top_set
+from zeronas.evaluation.metrics import BEST_FOUND_RULE, RATIOS, STD_RULE, Evaluation, evaluate_rows, top_set
 from zeronas.evaluation.sweep import recorded_draws, recorded_tops
-from zeronas.spaces import create_space
 from zeronas.store import ResultStore
 
 _POPULATION = {
@@ -64,27 +63,6 @@ class GroupResult:
         if not ev.ratios.empty:
             out["ratios"] = plots.ratio_lines(ev.ratios, self.title)
         return {name: plots.png_bytes(fig) for name, fig in out.items()}
-
-
-def flops_lookup(store: ResultStore, space: str, dataset: str, digest: str) -> FlopsSource:
-    """FLOPs for tie-breaks: the group's `flops` rows, else any stored `flops` rows, else counted."""
-    stored = store.frame(space=space, dataset=dataset, proxies="flops")
-    stored = stored[stored["status"] == "ok"]
-    same = stored[stored["settings"] == digest]
-    table = (same if not same.empty else stored).groupby("arch")["value"].median()
-
-    def lookup(archs: list[str]) -> pd.Series:
-        out = table.reindex(archs)
-        missing = [a for a in archs if pd.isna(out[a])]
-        if missing:
-            from zeronas.hardware import get_cost
-
-            cost, search_space = get_cost("flops"), create_space(space)
-            for arch in missing:
-                out[arch] = cost(search_space, arch, dataset)
-        return out
-
-    return lookup
 
 
 def default_top(store: ResultStore, space: str, dataset: str, truth: pd.Series, scored: set[str]) -> float:
@@ -164,12 +142,13 @@ def evaluate_group(
         settings, notes = {}, [*notes, f"settings {digest} are not registered in the store"]
     if top is None:
         top = default_top(store, space, dataset, truth, set(rows["arch"]))
-    evaluation = evaluate_rows(rows, truth, top, flops_lookup(store, space, dataset, digest), drawn or None, ratios)
+    evaluation = evaluate_rows(rows, truth, top, drawn or None, ratios)
     for tag, label in (("all", "All"), ("top", f"Top {top:g}%")):
         kinds = evaluation.summary[f"population_{tag}"].dropna().unique()
         cells_n = evaluation.summary[f"cells_{tag}"]
         described = "; ".join(_POPULATION.get(k, k) for k in kinds)
         notes.append(f"{label}: {described} ({cells_n.min():.0f}-{cells_n.max():.0f} cells per proxy and seed)")
+    notes += [f"{BEST_FOUND_RULE}.", f"{STD_RULE}."]
     return GroupResult(space, dataset, digest, settings, metric, evaluation, failure_table(rows), notes)
 
 
@@ -198,9 +177,18 @@ def evaluate_store(
 
 
 def _pm(mean: float, std: float, digits: int) -> str:
+    """`mean ± std`; the mean alone when the std is undefined (one seed), 'n/a' without a mean."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "n/a"
-    return f"{mean:.{digits}f} ± {0.0 if pd.isna(std) else std:.{digits}f}"
+    return f"{mean:.{digits}f}" + ("" if pd.isna(std) else f" ± {std:.{digits}f}")
+
+
+def _span(low: float, high: float, fmt: str) -> str:
+    """'low–high', or one value when both are equal; 'n/a' when undefined."""
+    if pd.isna(low) or pd.isna(high):
+        return "n/a"
+    low_text, high_text = format(low, fmt), format(high, fmt)
+    return low_text if low_text == high_text else f"{low_text}–{high_text}"
 
 
 def format_summary(result: GroupResult) -> pd.DataFrame:
@@ -225,25 +213,39 @@ def format_summary(result: GroupResult) -> pd.DataFrame:
 
 
 def format_best_found(result: GroupResult) -> pd.DataFrame:
-    """Best-found per proxy: mean ± std over seeds, distinct picks, ties, beside the optima."""
+    """Best-found per proxy as display strings, highest first.
+
+    'best-found %': the per-seed best-found (mean ground truth of the cells tied at the top proxy value),
+    mean ± sample std (ddof=1) over seeds; 'min–max %': the lowest and highest ground truth among the tied
+    cells of every seed; 'tied cells': how many cells tie per seed (a range when seeds differ); 'most picked':
+    the most frequent `arch` over seeds, marked when it is only the first of several tied cells.
+    """
     best = result.evaluation.best_found
-    rows = []
+    rows, order = [], []
     for proxy, part in best.groupby("proxy", sort=False):
-        picks = part["arch"].dropna()
+        picks = part.dropna(subset=["arch"])
+        pick = ""
+        if not picks.empty:
+            arch = picks["arch"].mode().iloc[0]
+            tied = int(picks.loc[picks["arch"] == arch, "tied"].max())
+            pick = arch if tied == 1 else f"{arch} (first of {tied} tied)"
         rows.append(
             {
                 "proxy": proxy,
-                "best-found %": _pm(part["accuracy"].mean(), part["accuracy"].std(ddof=0), 2),
-                "distinct picks": picks.nunique(),
-                "most picked": picks.mode().iloc[0] if not picks.empty else "",
-                "max tied": int(part["tied"].max()),
-                "tie-break": ", ".join(sorted(set(part.loc[part["tied"] > 1, "tie_break"]))) or "-",
+                "best-found %": _pm(part["accuracy"].mean(), part["accuracy"].std(ddof=1), 2),
+                "min–max %": _span(part["accuracy_min"].min(), part["accuracy_max"].max(), ".2f"),
+                "tied cells": _span(part["tied"].min(), part["tied"].max(), "d"),
+                "most picked": pick,
                 "population best %": f"{part['population_best'].max():.2f}",
                 "space optimum %": f"{result.evaluation.optimum:.2f}",
             }
         )
+        order.append(part["accuracy"].mean())
     frame = pd.DataFrame(rows)
-    return frame.sort_values("best-found %", ascending=False).reset_index(drop=True) if rows else frame
+    if not rows:
+        return frame
+    ranked = pd.Series(order).sort_values(ascending=False, na_position="last", kind="stable").index
+    return frame.loc[ranked].reset_index(drop=True)
 
 
 def write_tables(
