@@ -10,7 +10,7 @@ $(BIN)/zeronas: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e ".[export]"
 	touch $@
 
 $(VENV)/.test-deps: $(BIN)/zeronas

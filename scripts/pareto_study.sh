@@ -26,7 +26,7 @@ run() {
     shift
     echo "== $name"
     # --no-cells: every candidate's values are in the store; the picks, summary, JSON and plot are written
-    COLUMNS=200 zeronas pareto --use-store --store "$store" --quantiles "$budgets" --no-cells --out "$out/$name" "$@" \
+    COLUMNS=200 zeronas pareto --store "$store" --quantiles "$budgets" --no-cells --out "$out/$name" "$@" \
         | tee "$out/$name.txt"
 }
 

@@ -13,6 +13,12 @@ from zeronas.config import find_data_dir
 torch.set_num_threads(int(os.environ.get("ZERONAS_TEST_THREADS", "1")))
 
 
+@pytest.fixture(autouse=True)
+def _private_default_store(tmp_path_factory, monkeypatch):
+    """Commands keep results in the default store unless told otherwise: give each test its own."""
+    monkeypatch.setenv("ZERONAS_STORE", str(tmp_path_factory.mktemp("store") / "store.sqlite"))
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     found = find_data_dir()

@@ -52,6 +52,20 @@ def test_onnx_check_fails_for_another_network(tmp_path: Path) -> None:
         check_onnx(other, result.onnx, torch.randn(2, 3, 32, 32))
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:FutureWarning")
+def test_export_without_the_onnx_extra_skips_onnx_and_says_why(tmp_path: Path, monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxscript" else real(name, *a))
+    torch.manual_seed(0)
+    model = create_space("nb201").build(NB201_KEY, num_classes=10)
+    result = export_model(model, tmp_path, "cell", (1, 3, 32, 32))
+    assert result.onnx is None and not result.onnx_checked
+    assert result.onnx_skipped == "ONNX export skipped: onnxscript not installed (pip install 'zeronas[export]')"
+    assert not (tmp_path / "cell.onnx").exists() and Path(result.torchscript).exists()
+
+
 def _error_line(capsys: pytest.CaptureFixture, argv: list[str]) -> str:
     with pytest.raises(SystemExit) as info:
         main(argv)

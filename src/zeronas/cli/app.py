@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from zeronas.errors import InvalidInputError
+
 app = typer.Typer(
     name="zeronas",
     help="Zero-shot neural architecture search: score, evaluate and search architectures without training.",
@@ -40,21 +42,56 @@ StoreOption = Annotated[
     Path | None,
     typer.Option("--store", help="Result store (default: $ZERONAS_STORE, else ./zeronas-results/store.sqlite)."),
 ]
+NoStoreOption = Annotated[
+    bool, typer.Option("--no-store", help="Neither read nor write the result store (nothing is kept).")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Output folder.")]
+#: every command writes under this folder by default (`--out`)
+RESULTS_DIR = Path("zeronas-results")
 ProxiesOption = Annotated[str, typer.Option("--proxies", "-p", help="'all' or comma-separated proxy names.")]
 DatasetOption = Annotated[str, typer.Option("--dataset", "-d", help="cifar10, cifar100, ImageNet16-120 or imagenet.")]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weight init and the batch draw.")]
-BatchSizeOption = Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Proxy batch size.")]
+#: seeds are numpy SeedSequence entropy: 0 .. 2**32 - 1
+MAX_SEED = 2**32 - 1
+#: bounds of sizes given on the command line; a batch too large for memory is refused by `load_batch`
+MAX_BATCH_SIZE = 65536
+MAX_RESOLUTION = 4096
+MAX_CLASSES = 100_000
+SeedOption = Annotated[
+    int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the weight init and the batch draw.")
+]
+BatchSizeOption = Annotated[
+    int, typer.Option("--batch-size", "-b", min=1, max=MAX_BATCH_SIZE, help="Proxy batch size.")
+]
 SourceOption = Annotated[
     str,
     typer.Option("--source", help="Batch source: auto, real, synthetic, an .npz file or an image folder."),
 ]
 
 
+def open_result_store(path: str | os.PathLike | None, enabled: bool = True):  # noqa: ANN201
+    """The result store at `path` (None or 'default': $ZERONAS_STORE, else ./zeronas-results/store.sqlite).
+
+    None when `enabled` is false (--no-store), so commands that compute values keep them by default.
+    """
+    if not enabled:
+        return None
+    from zeronas.store import ResultStore, default_store_path
+
+    return ResultStore(default_store_path() if path is None or str(path) == "default" else path)
+
+
+def merge_alias(value: object, alias: object, name: str, alias_name: str) -> object:
+    """The value of an option given under its name or its old (hidden) spelling; both at once must agree."""
+    if alias is None:
+        return value
+    if value is not None and value != alias:
+        raise InvalidInputError(f"{name} and {alias_name} (its old spelling) disagree: {value!r} vs {alias!r}")
+    return alias
+
+
 def parse_options(items: list[str] | None) -> dict[str, dict[str, object]]:
     """`proxy.option=value` strings -> {proxy: {option: value}} (values parsed as JSON when possible)."""
     import json
-
-    from zeronas.errors import InvalidInputError
 
     out: dict[str, dict[str, object]] = {}
     for item in items or []:

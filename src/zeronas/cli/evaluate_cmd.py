@@ -12,6 +12,7 @@ from rich.table import Table
 
 from zeronas.benchmarks.truth import ground_truth
 from zeronas.cli.app import (
+    MAX_SEED,
     BatchSizeOption,
     DataDirOption,
     DatasetOption,
@@ -77,7 +78,9 @@ def evaluate_command(
         float,
         typer.Option("--include-top", min=0, max=100, help="Also score every cell in the top K% by ground truth."),
     ] = 0.0,
-    sample_seed: Annotated[int, typer.Option("--sample-seed", help="Seed of the uniform cell draw.")] = 0,
+    sample_seed: Annotated[
+        int, typer.Option("--sample-seed", min=0, max=MAX_SEED, help="Seed of the uniform cell draw.")
+    ] = 0,
     workers: WorkersOption = None,
     backend: BackendOption = "local",
     ray_address: RayAddressOption = None,
@@ -157,7 +160,7 @@ def evaluate_command(
         cells=plan.cells,
         uniform=plan.uniform,
     )
-    console.print(frame_table(format_summary(result), f"{result.title}: mean ± std over seeds"))
+    console.print(frame_table(format_summary(result), f"{result.title}: mean ± sample std (ddof=1) over seeds"))
     for line in result.notes:
         console.print(f"  {line}", highlight=False)
     best = format_best_found(result).drop(columns=["most picked"], errors="ignore")

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from zeronas.cli.app import DataDirOption, DatasetOption, SeedOption, StoreOption, app, console
+from zeronas.cli.app import DataDirOption, DatasetOption, SeedOption, StoreOption, app, console, open_result_store
 from zeronas.cli.executor_opts import BackendOption, RayAddressOption, make_backend
 from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
@@ -43,15 +43,6 @@ def parse_cost_options(items: list[str] | None) -> dict[str, object]:
         except json.JSONDecodeError:
             out[key] = value
     return out
-
-
-def open_store(path: Path | None):  # noqa: ANN201
-    """The result store at `path` (default path when None); a one-line error when the store module is missing."""
-    try:
-        from zeronas.store import ResultStore
-    except ImportError as exc:
-        raise InvalidInputError(f"the result store is not available ({exc})") from None
-    return ResultStore(path)
 
 
 def build_cost(name: str, options: list[str] | None, store: object | None = None):  # noqa: ANN201
@@ -94,7 +85,7 @@ def cost_command(
 ) -> None:
     """Print the cost of architectures under one cost model (measured costs use --store when given)."""
     use_data_dir(data_dir)
-    model = build_cost(cost, cost_opt, open_store(store) if store is not None else None)
+    model = build_cost(cost, cost_opt, open_result_store(store) if store is not None else None)
     search_space = None if space == "zoo" else create_space(space)
     for key in keys:
         console.print(f"{model(search_space, key, dataset):.6g} {model.unit}  {key}", highlight=False, markup=False)
@@ -139,9 +130,9 @@ def measure_command(
     keys = (
         list(search_space.enumerate()) if all_cells else search_space.sample_many(sample, np.random.default_rng(seed))
     )
-    result_store = open_store(store)
+    result_store = open_result_store(store)
     cost = MeasuredLatency(runtime, device, batch, warmup, repeats, threads, result_store, run, clock)
-    executor = make_backend(backend or "local", workers, ray_address, 1) if backend or ray_address else None
+    executor = make_backend(backend or "local", workers, ray_address, 1) if backend or ray_address or workers else None
     console.print(
         f"measuring {len(keys)} {space} cells ({dataset}) as {cost.metric}, run {run}, "
         f"{threads} thread(s), into {result_store!r}",

@@ -12,21 +12,26 @@ from rich.markup import escape
 from rich.table import Table
 
 from zeronas.cli.app import (
+    MAX_RESOLUTION,
+    RESULTS_DIR,
     BatchSizeOption,
     DataDirOption,
     DatasetOption,
+    NoStoreOption,
     SeedOption,
     SourceOption,
     StoreOption,
     app,
     console,
+    open_result_store,
 )
-from zeronas.cli.hardware_cmd import CostOptions, build_cost, open_store
+from zeronas.cli.hardware_cmd import CostOptions, build_cost
 from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.pareto import DEFAULT_QUANTILES
 from zeronas.evaluation.pareto_run import ParetoResult
+from zeronas.evaluation.sweep import parse_seeds
 
 DEFAULT_PROXIES = "params,flops,synflow,nwot"
 
@@ -105,12 +110,18 @@ def pareto_command(
     seeds: Annotated[str, typer.Option("--seeds", help="Proxy seeds to average, e.g. 0,1,2.")] = "0",
     seed: SeedOption = 0,
     batch_size: BatchSizeOption = 64,
-    resolution: Annotated[int | None, typer.Option("--resolution", help="Proxy input resolution (timm: 64).")] = None,
+    resolution: Annotated[
+        int | None,
+        typer.Option("--resolution", "-r", min=4, max=MAX_RESOLUTION, help="Proxy input resolution (timm: 64)."),
+    ] = None,
     source: SourceOption = "auto",
     accuracy: Annotated[str, typer.Option("--accuracy", help="nb201 (test acc) or edge (Pi 5 table).")] = "nb201",
     store: StoreOption = None,
-    use_store: Annotated[bool, typer.Option("--use-store/--no-store", help="Read and write proxy values.")] = False,
-    out: Annotated[Path, typer.Option("--out", help="Directory for the plot, CSVs and JSON.")] = Path("runs/pareto"),
+    no_store: NoStoreOption = False,
+    use_store: Annotated[
+        bool, typer.Option("--use-store", hidden=True, help="Old flag: the store is used by default.")
+    ] = False,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the plot, CSVs and JSON.")] = RESULTS_DIR / "pareto",
     cells: Annotated[
         bool, typer.Option("--cells/--no-cells", help="Also write every candidate's values (cells.csv).")
     ] = True,
@@ -126,8 +137,10 @@ def pareto_command(
 
     use_data_dir(data_dir)
     names = resolve_proxies(proxies)
-    seed_list = [int(s) for s in seeds.split(",") if s.strip()]
-    result_store = open_store(store) if (use_store or store is not None) else None
+    seed_list = parse_seeds(seeds)
+    if use_store and no_store:
+        raise InvalidInputError("--use-store and --no-store contradict each other (the store is used by default)")
+    result_store = open_result_store(store, not no_store)
     cost_model = build_cost(cost, cost_opt, result_store)
     truth = cost_model.truth if isinstance(cost_model, PredictedCost) else None
     if space == "timm":

@@ -13,10 +13,19 @@ from typing import Annotated
 
 import typer
 
-from zeronas.cli.app import DataDirOption, SeedOption, app, console
-from zeronas.cli.search_cmd import DEFAULT_PROXY, execute, open_store, report
+from zeronas.cli.app import (
+    RESULTS_DIR,
+    DataDirOption,
+    NoStoreOption,
+    SeedOption,
+    StoreOption,
+    app,
+    console,
+    open_result_store,
+)
+from zeronas.cli.search_cmd import DEFAULT_PROXY, execute, report
 from zeronas.config import use_data_dir
-from zeronas.evaluation.scoring import ScoreSettings
+from zeronas.evaluation.scoring import ScoreSettings, cached_batch
 from zeronas.spaces import create_space
 
 DEFAULT_EVALUATIONS = 200
@@ -28,8 +37,9 @@ def run_command(
     evaluations: Annotated[int, typer.Option("--evaluations", "-n", min=1, help="Candidates to score.")] = (
         DEFAULT_EVALUATIONS
     ),
-    store: Annotated[str | None, typer.Option("--store", help="Result store path ('default' for the default).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("zeronas-results/run"),
+    store: StoreOption = None,
+    no_store: NoStoreOption = False,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = RESULTS_DIR / "run",
     data_dir: DataDirOption = None,
 ) -> None:
     """Default search: NB201 on CIFAR-10, evolution with nwot+synflow; prints the cell, costs, accuracy and rank."""
@@ -39,5 +49,26 @@ def run_command(
     settings = ScoreSettings()
     run = f"zeronas-run-nb201-cifar10-{proxy.replace(',', '+')}-s{seed}-n{evaluations}"
     console.print(f"zeronas run: evolution on nb201 / cifar10 with {proxy}, {evaluations} evaluations, seed {seed}")
-    result = execute(space, "cifar10", proxy, "evolution", evaluations, [], seed, settings, open_store(store), run, {})
+    batch = cached_batch("cifar10", settings.batch_size, seed, None, settings.source, None)
+    if batch.synthetic:
+        console.print(
+            f"[yellow]synthetic batch:[/] {batch.source}; pass --data-dir or set ZERONAS_DATA_DIR for the real "
+            "CIFAR-10 batch",
+            highlight=False,
+        )
+    else:
+        console.print(f"proxy batch: {len(batch)} real CIFAR-10 images from {batch.source}", highlight=False)
+    result = execute(
+        space,
+        "cifar10",
+        proxy,
+        "evolution",
+        evaluations,
+        [],
+        seed,
+        settings,
+        open_result_store(store, not no_store),
+        run,
+        {},
+    )
     report(result, space, settings, out, export=True, top=5)

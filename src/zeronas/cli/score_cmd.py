@@ -10,6 +10,8 @@ import typer
 from rich.table import Table
 
 from zeronas.cli.app import (
+    MAX_CLASSES,
+    MAX_RESOLUTION,
     BatchSizeOption,
     DataDirOption,
     DatasetOption,
@@ -48,8 +50,12 @@ def score_command(
     proxies: ProxiesOption = "all",
     seed: SeedOption = 0,
     batch_size: BatchSizeOption = 64,
-    resolution: Annotated[int | None, typer.Option("--resolution", "-r", min=4, help="Input resolution.")] = None,
-    num_classes: Annotated[int | None, typer.Option("--num-classes", min=1, help="Override the class count.")] = None,
+    resolution: Annotated[
+        int | None, typer.Option("--resolution", "-r", min=4, max=MAX_RESOLUTION, help="Input resolution.")
+    ] = None,
+    num_classes: Annotated[
+        int | None, typer.Option("--num-classes", min=1, max=MAX_CLASSES, help="Override the class count.")
+    ] = None,
     source: SourceOption = "auto",
     option: Annotated[list[str] | None, typer.Option("--option", "-o", help="proxy.option=value (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,

@@ -10,13 +10,28 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from zeronas.cli.app import BatchSizeOption, DataDirOption, SeedOption, SourceOption, app, console
+from zeronas.cli.app import (
+    MAX_RESOLUTION,
+    MAX_SEED,
+    RESULTS_DIR,
+    BatchSizeOption,
+    DataDirOption,
+    NoStoreOption,
+    SeedOption,
+    SourceOption,
+    StoreOption,
+    app,
+    console,
+    merge_alias,
+    open_result_store,
+)
 from zeronas.cli.executor_opts import BackendOption, RayAddressOption, WorkersOption, make_backend
 from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
@@ -25,6 +40,7 @@ from zeronas.errors import InvalidInputError, ZeronasError
 from zeronas.evaluation.backends import Backend
 from zeronas.evaluation.scoring import ScoreSettings, build_seeded, cached_batch, default_workers
 from zeronas.search import SearchResult, get_algorithm, nb201_ground_truth, plot_front, plot_trace, search
+from zeronas.search.budget import parse_budgets
 from zeronas.search.export import export_model
 from zeronas.search.runner import default_run_id
 from zeronas.spaces import SearchSpace, create_space
@@ -35,15 +51,18 @@ DEFAULT_PROXY = {"nb201": "nwot,synflow", "mbv2": "zen"}
 DEFAULT_DATASET = {"nb201": "cifar10", "mbv2": "imagenet"}
 
 
-def open_store(path: str | None) -> object | None:
-    """A ResultStore at `path` ('default' = $ZERONAS_STORE or ./zeronas-results/store.sqlite), or None."""
-    if path is None:
-        return None
-    try:
-        from zeronas.store import ResultStore, default_store_path
-    except ImportError:
-        raise InvalidInputError("--store needs the zeronas.store module, which this installation lacks") from None
-    return ResultStore(default_store_path() if path == "default" else path)
+#: a run id names a folder under --out and the store's traces: letters, digits and . _ + = - only
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=-]{0,199}$")
+
+
+def check_run_id(run: str) -> str:
+    """`run` when it is a safe single folder name (no path separators, no '..'), else a one-line error."""
+    if not _RUN_ID.match(run) or ".." in run:
+        raise InvalidInputError(
+            f"--run {run!r} must be one folder name: letters, digits and . _ + = - (no '/', no '..'), "
+            "at most 200 characters"
+        )
+    return run
 
 
 def parse_settings(items: list[str] | None) -> dict[str, object]:
@@ -207,6 +226,8 @@ def report(
         if exported.onnx:
             written.append(Path(exported.onnx))
             console.print(f"ONNX checked in onnxruntime: max |diff| to PyTorch {exported.max_abs_diff:.2e}")
+        elif exported.onnx_skipped:
+            console.print(f"[yellow]{exported.onnx_skipped}[/]", highlight=False)
     console.print("wrote " + ", ".join(str(p) for p in written))
 
 
@@ -214,7 +235,10 @@ def report(
 def search_command(
     space: Annotated[str, typer.Option("--space", help="Search space: nb201 or mbv2.")] = "nb201",
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Data set (default per space).")] = None,
-    proxy: Annotated[str | None, typer.Option("--proxy", "-p", help="Proxy, or several (mean z-score).")] = None,
+    proxies: Annotated[
+        str | None, typer.Option("--proxies", "-p", help="Proxy, or several: their mean z-score (default per space).")
+    ] = None,
+    proxy: Annotated[str | None, typer.Option("--proxy", hidden=True, help="Old spelling of --proxies.")] = None,
     algorithm: Annotated[
         str, typer.Option("--algorithm", "-a", help="evolution, random, nsga2, exhaustive or prune.")
     ] = "evolution",
@@ -227,18 +251,26 @@ def search_command(
     ] = None,
     seed: SeedOption = 0,
     proxy_seed: Annotated[
-        int | None, typer.Option("--proxy-seed", help="Seed of the proxies' init and batch (default: --seed).")
+        int | None,
+        typer.Option(
+            "--proxy-seed", min=0, max=MAX_SEED, help="Seed of the proxies' init and batch (default: --seed)."
+        ),
     ] = None,
-    store: Annotated[str | None, typer.Option("--store", help="Result store path ('default' for the default).")] = None,
+    store: StoreOption = None,
+    no_store: NoStoreOption = False,
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default zeronas-results/search/RUN).")
     ] = None,
     run: Annotated[str | None, typer.Option("--run", help="Run id (default: derived from the arguments).")] = None,
     resolution: Annotated[
-        int | None, typer.Option("--resolution", "-r", min=8, help="Input resolution of the networks (mbv2).")
+        int | None,
+        typer.Option("--resolution", "-r", min=8, max=MAX_RESOLUTION, help="Input resolution of the networks (mbv2)."),
     ] = None,
     proxy_resolution: Annotated[
-        int | None, typer.Option("--proxy-resolution", min=8, help="Resolution of the proxy batch (default: same).")
+        int | None,
+        typer.Option(
+            "--proxy-resolution", min=8, max=MAX_RESOLUTION, help="Resolution of the proxy batch (default: same)."
+        ),
     ] = None,
     population: Annotated[int | None, typer.Option("--population", min=2, help="Population size.")] = None,
     tournament: Annotated[int | None, typer.Option("--tournament", min=1, help="Tournament size (evolution).")] = None,
@@ -260,6 +292,9 @@ def search_command(
     scored in parallel; the result is the same as without.
     """
     use_data_dir(data_dir)
+    proxy = merge_alias(proxies, proxy, "--proxies", "--proxy")
+    if run is not None:
+        check_run_id(run)
     executor = None
     if backend is not None or ray_address or workers:
         executor = make_backend(backend or "local", workers, ray_address, default_workers())
@@ -288,6 +323,7 @@ def search_command(
     }
     run = run or default_run_id(algorithm, search_space, info.name, proxy.replace(",", "+"), seed, config)
     budgets = budget or []
+    parse_budgets(budgets)  # one-line errors before anything is scored
     batch = cached_batch(
         info.name, batch_size, seed if proxy_seed is None else proxy_seed, settings.resolution, source, None
     )
@@ -305,10 +341,10 @@ def search_command(
             budgets,
             seed,
             settings,
-            open_store(store),
+            open_result_store(store, not no_store),
             run,
             options,
             proxy_seed,
             executor,
         )
-    report(result, search_space, settings, out or Path("zeronas-results") / "search" / run, export, top)
+    report(result, search_space, settings, out or RESULTS_DIR / "search" / run, export, top)

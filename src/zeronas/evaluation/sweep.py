@@ -51,27 +51,45 @@ def recorded_tops(store: ResultStore, space: str, dataset: str) -> list[float]:
     return sorted(float(role[len(TOP) :]) for role in store.roles(space, dataset) if role.startswith(TOP))
 
 
+#: seeds are numpy SeedSequence entropy (0 .. 2**32 - 1); one sweep takes at most MAX_SEEDS of them
+MAX_SEED = 2**32 - 1
+MAX_SEEDS = 1000
+
+
+def _check_seed_count(text: object, count: int) -> None:
+    if count > MAX_SEEDS:
+        raise InvalidInputError(f"--seeds {text!r} names {count:,} seeds; a sweep takes at most {MAX_SEEDS:,}")
+
+
 def parse_seeds(text: str | int | Iterable[int]) -> list[int]:
-    """'0-4' -> [0..4]; '0,2,7' -> [0, 2, 7]; '3' -> [3]; ranges and lists may mix ('0-2,5')."""
+    """'0-4' -> [0..4]; '0,2,7' -> [0, 2, 7]; '3' -> [3]; ranges and lists may mix ('0-2,5').
+
+    Each seed lies in 0 .. 2**32 - 1 and a sweep takes at most MAX_SEEDS: one-line errors otherwise.
+    """
+    if isinstance(text, bool):
+        raise InvalidInputError(f"--seeds must be integers, got {text!r}")
     if isinstance(text, int):
-        return [text]
-    if not isinstance(text, str):
-        return sorted({int(s) for s in text})
+        text = str(text)
     seeds: set[int] = set()
-    for part in text.replace(" ", "").split(","):
-        low, dash, high = part.partition("-")
-        try:
-            if dash:
-                first, last = int(low), int(high)
-                if last < first:
-                    raise ValueError
-                seeds.update(range(first, last + 1))
-            elif part:
-                seeds.add(int(part))
-        except ValueError:
-            raise InvalidInputError(f"seeds {text!r} must read like '0-4', '0,1,2' or '3'") from None
-    if not seeds or min(seeds) < 0:
-        raise InvalidInputError(f"seeds {text!r} must name at least one non-negative seed")
+    if isinstance(text, str):
+        for part in text.replace(" ", "").split(","):
+            low, dash, high = part.partition("-")
+            try:
+                first, last = (int(low), int(high)) if dash else (int(part), int(part)) if part else (0, -1)
+            except ValueError:
+                raise InvalidInputError(f"--seeds {text!r} must read like '0-4', '0,1,2' or '3'") from None
+            if dash and last < first:
+                raise InvalidInputError(f"--seeds {text!r}: the range {part!r} runs backwards")
+            _check_seed_count(text, last - first + 1 + len(seeds))
+            seeds.update(range(first, last + 1))
+    else:
+        items = list(text)
+        if any(isinstance(s, bool) or not isinstance(s, int | np.integer) for s in items):
+            raise InvalidInputError(f"--seeds must be integers, got {items!r}")
+        seeds = {int(s) for s in items}
+    _check_seed_count(text, len(seeds))
+    if not seeds or min(seeds) < 0 or max(seeds) > MAX_SEED:
+        raise InvalidInputError(f"--seeds {text!r} must name at least one seed, each in 0 .. {MAX_SEED}")
     return sorted(seeds)
 
 
@@ -106,6 +124,11 @@ def plan_sweep(
         raise InvalidInputError(f"--sample must be >= 0, got {sample}")
     dataset = get_dataset(dataset).name
     search_space = create_space(space)
+    if search_space.size is not None and sample > search_space.size:
+        raise InvalidInputError(
+            f"--sample {sample:,} exceeds the {search_space.size:,} cells of {space}; "
+            f"--sample {search_space.size} scores the whole space"
+        )
     uniform = tuple(search_space.sample_many(sample, np.random.default_rng(sample_seed))) if sample else ()
     top: tuple[str, ...] = ()
     if include_top:

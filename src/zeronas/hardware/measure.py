@@ -95,14 +95,19 @@ def device_name(device: str) -> str:
 
 
 def _check(backend: str, device: str, clock: str, threads: int | None) -> None:
+    check_settings(backend, device, clock, threads)
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise NotApplicableError(f"latency on {device} asked for, but no CUDA GPU is available here")
+
+
+def check_settings(backend: str, device: str, clock: str, threads: int | None) -> None:
+    """One-line errors for a latency protocol that cannot exist (unknown clock, runtime or device name)."""
     if clock not in CLOCKS:
         raise InvalidInputError(f"unknown clock {clock!r}; choose one of {', '.join(CLOCKS)}")
     if clock == "thread" and (device != "cpu" or threads != 1):
         raise InvalidInputError("the thread clock times CPU work of the calling thread: it needs device cpu, threads 1")
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown latency backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise NotApplicableError(f"latency on {device} asked for, but no CUDA GPU is available here")
     if not (device == "cpu" or device.startswith("cuda")):
         raise InvalidInputError(f"latency device must be 'cpu' or 'cuda[:N]', got {device!r}")
 

@@ -30,7 +30,7 @@ from scipy.stats import spearmanr
 
 from zeronas.data import get_dataset
 from zeronas.hardware.costs import CostModel, build_for_cost, canonical_key, register_cost
-from zeronas.hardware.measure import LatencyStats, device_name, measure_latency
+from zeronas.hardware.measure import LatencyStats, check_settings, device_name, measure_latency
 from zeronas.spaces import SearchSpace
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ class MeasuredLatency(CostModel):
 
         if statistic not in STATISTICS:
             raise InvalidInputError(f"latency statistic must be one of {', '.join(STATISTICS)}, got {statistic!r}")
+        check_settings(backend, device, clock, threads)
         self.backend, self.device, self.batch, self.clock = backend, device, int(batch), clock
         self.statistic = statistic
         self.unit = f"ms ({statistic} of {repeats} calls, {'thread CPU time' if clock == 'thread' else 'wall'})"

@@ -65,6 +65,8 @@ def parse_budget(text: str) -> Budget:
     if not name:
         raise InvalidInputError(f"budget {text!r} names no cost; e.g. flops<=600M, params<=5M")
     m = _NUMBER.match(value_text)
+    if value_text.startswith("-") and _NUMBER.match(value_text[1:]):
+        raise InvalidInputError(f"budget {text!r}: a cost limit must be positive, got {value_text}")
     if not m:
         raise InvalidInputError(
             f"budget {text!r}: {value_text!r} is not a number with an optional K, M or G suffix (e.g. 600M)"
@@ -72,13 +74,27 @@ def parse_budget(text: str) -> Budget:
     model = get_cost(name)  # UnknownNameError lists the registered costs
     unit = getattr(model, "unit", "") or ""
     number = float(m.group(1)) * _SUFFIX[m.group(2)]
+    if not math.isfinite(number):
+        raise InvalidInputError(f"budget {text!r}: the limit must be a finite number")
     limit = number / unit_scale(unit) if m.group(2) else number
     return Budget(name, op, limit, unit, text.strip())
 
 
 def parse_budgets(texts: Iterable[str] | None) -> list[Budget]:
-    """Parse every budget; the same cost twice keeps both (the tighter one decides)."""
-    return [parse_budget(t) for t in texts or []]
+    """Parse every budget; the same cost twice is a one-line error (which limit was meant is unclear)."""
+    return check_budgets([parse_budget(t) for t in texts or []])
+
+
+def check_budgets(budgets: list[Budget]) -> list[Budget]:
+    """`budgets`, unless one cost has two of them (a one-line error)."""
+    seen: dict[str, Budget] = {}
+    for budget in budgets:
+        if budget.cost in seen:
+            raise InvalidInputError(
+                f"--budget on {budget.cost} twice ({seen[budget.cost].text!r}, {budget.text!r}); give one per cost"
+            )
+        seen[budget.cost] = budget
+    return budgets
 
 
 class BudgetChecker:

@@ -3,11 +3,13 @@
 The network is built with the search seed's initialisation (weights are untrained: zero-shot search
 hands over an architecture to train). TorchScript uses `torch.jit.script`, falling back to
 `torch.jit.trace` for modules scripting cannot compile. The ONNX file is run in onnxruntime on a
-seeded random input and compared with the PyTorch output in eval mode.
+seeded random input and compared with the PyTorch output in eval mode. ONNX needs the `export` extra
+(onnx, onnxscript, onnxruntime); without it the ONNX file is skipped and the result says why.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import warnings
 from dataclasses import asdict, dataclass
@@ -34,6 +36,24 @@ class ExportResult:
     max_abs_diff: float
     onnx_checked: bool
     torchscript_method: str
+    onnx_skipped: str | None = None
+
+
+#: modules the ONNX export and its onnxruntime check import (the `export` extra)
+ONNX_MODULES = ("onnx", "onnxscript", "onnxruntime")
+
+
+def missing_onnx_modules() -> list[str]:
+    """The modules of the `export` extra that this installation lacks (empty when ONNX export works)."""
+    return [name for name in ONNX_MODULES if importlib.util.find_spec(name) is None]
+
+
+def onnx_unavailable_reason() -> str | None:
+    """Why ONNX export cannot run here (a one-line note naming the extra), or None when it can."""
+    missing = missing_onnx_modules()
+    if not missing:
+        return None
+    return f"ONNX export skipped: {', '.join(missing)} not installed (pip install 'zeronas[export]')"
 
 
 def _torchscript(model: nn.Module, example: torch.Tensor, path: Path) -> str:
@@ -91,7 +111,10 @@ def export_model(
     onnx: bool = True,
     atol: float = 1e-4,
 ) -> ExportResult:
-    """Write `<name>.pt` (state dict + metadata), `<name>.torchscript.pt` and `<name>.onnx` (checked)."""
+    """Write `<name>.pt` (state dict + metadata), `<name>.torchscript.pt` and `<name>.onnx` (checked).
+
+    Without the `export` extra the ONNX file is skipped and `ExportResult.onnx_skipped` says why.
+    """
     if len(input_shape) != 4:
         raise InvalidInputError(f"export input shape must be N x C x H x W, got {input_shape}")
     out = Path(out_dir)
@@ -102,12 +125,19 @@ def export_model(
     torch.save({"state_dict": model.state_dict(), "metadata": dict(metadata or {})}, state)
     method = _torchscript(model, example, out / f"{name}.torchscript.pt")
     onnx_path, diff, checked = None, float("nan"), False
-    if onnx:
+    skipped = onnx_unavailable_reason() if onnx else None
+    if onnx and skipped is None:
         onnx_path = out / f"{name}.onnx"
         _onnx(model, example, onnx_path)
         diff, checked = check_onnx(model, onnx_path, example, atol), True
     result = ExportResult(
-        str(state), str(out / f"{name}.torchscript.pt"), str(onnx_path) if onnx_path else None, diff, checked, method
+        str(state),
+        str(out / f"{name}.torchscript.pt"),
+        str(onnx_path) if onnx_path else None,
+        diff,
+        checked,
+        method,
+        skipped,
     )
     (out / f"{name}.json").write_text(json.dumps({**dict(metadata or {}), "export": asdict(result)}, indent=2))
     return result

@@ -23,7 +23,7 @@ from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.scoring import ScoreSettings
 from zeronas.search.algorithms import get_algorithm
-from zeronas.search.budget import Budget, BudgetChecker, parse_budget
+from zeronas.search.budget import Budget, BudgetChecker, check_budgets, parse_budget
 from zeronas.search.evaluator import Evaluator, Record
 from zeronas.search.objective import Objective, ProxyObjective
 from zeronas.search.results import SearchResult, build_result
@@ -74,7 +74,7 @@ def search(
         raise InvalidInputError(f"evaluations must be at least 1, got {evaluations}")
     space = create_space(space) if isinstance(space, str) else space
     info = get_dataset(dataset)
-    parsed = [b if isinstance(b, Budget) else parse_budget(b) for b in budgets]
+    parsed = check_budgets([b if isinstance(b, Budget) else parse_budget(b) for b in budgets])
     if settings is None:  # a space built for a resolution of its own (mbv2) scores at that resolution
         own = vars(space).get("resolution")
         settings = ScoreSettings(resolution=own if own and own != info.resolution else None)
