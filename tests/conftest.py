@@ -14,6 +14,15 @@ torch.set_num_threads(int(os.environ.get("ZERONAS_TEST_THREADS", "1")))
 
 
 @pytest.fixture(autouse=True)
+def _restore_environment():
+    """Commands set $ZERONAS_DATA_DIR for their workers (`--data-dir`): undo it after each test."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def _private_default_store(tmp_path_factory, monkeypatch):
     """Commands keep results in the default store unless told otherwise: give each test its own."""
     monkeypatch.setenv("ZERONAS_STORE", str(tmp_path_factory.mktemp("store") / "store.sqlite"))

@@ -162,8 +162,12 @@ def test_data_inventory_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[st
             and full.loc["benchmarks/nasbench201.csv", "present"]
         )
         assert full.loc["benchmarks/reference_zc/nasbench201__cifar100.json", "rows"] == 725
-    main(["data", "info", "--data-dir", str(tmp_path)])
-    assert "nasbench201.csv" in capsys.readouterr().out
+    imported = tmp_path / "imported" / "benchmarks" / "nasbench201.csv"
+    imported.parent.mkdir(parents=True)
+    imported.write_text("nb201_index,arch_str\n0,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\n")
+    main(["data", "info", "--data-dir", str(tmp_path / "imported")])
+    out = capsys.readouterr().out
+    assert "nasbench201.csv" in out and "missing" in out and "unreadable" not in out
     pth = tmp_path / "NAS-Bench-201.pth"
     pth.write_bytes(b"x")
     with pytest.raises(SystemExit) as code:

@@ -36,10 +36,29 @@ def test_resolution_override(shared_dir):
 
 
 def test_synthetic_fallback_says_so(tmp_path):
-    batch = load_batch("cifar10", 16, seed=0, data_dir=tmp_path)
+    imported = tmp_path / "imported"  # what `zeronas data import` writes: a table, no batch files
+    (imported / "benchmarks").mkdir(parents=True)
+    (imported / "benchmarks" / "nasbench201.csv").write_text("nb201_index,arch_str\n")
+    batch = load_batch("cifar10", 16, seed=0, data_dir=imported)
     assert batch.synthetic and "no real cifar10 batch" in batch.source
     with pytest.raises(DataNotFoundError, match="no real batch for cifar10"):
-        load_batch("cifar10", 16, data_dir=tmp_path, source="real")
+        load_batch("cifar10", 16, data_dir=imported, source="real")
+
+
+def test_only_an_absent_default_data_dir_falls_back(tmp_path, monkeypatch):
+    import zeronas.config as config
+
+    monkeypatch.delenv(config.ENV_DATA_DIR, raising=False)
+    monkeypatch.setattr(config, "_REPO_ROOT", tmp_path / "repo" / "checkout")
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")  # no ../shared beside the working directory either
+    assert config.find_data_dir() is None
+    assert load_batch("cifar10", 4, seed=0).synthetic
+    with pytest.raises(DataNotFoundError, match="holds none of the files zeronas reads"):
+        load_batch("cifar10", 4, data_dir=tmp_path / "work")
+    monkeypatch.setenv(config.ENV_DATA_DIR, str(tmp_path / "nowhere"))
+    with pytest.raises(DataNotFoundError, match=r"\$ZERONAS_DATA_DIR .*nowhere does not exist"):
+        load_batch("cifar10", 4, seed=0)
 
 
 def test_npz_errors(tmp_path):

@@ -20,22 +20,13 @@ import pandas as pd
 
 from zeronas.benchmarks.nasbench201 import NB201_DATASETS
 from zeronas.benchmarks.reference import parse_suite_zero
+from zeronas.config import KNOWN_FILES, read_data_json
 from zeronas.data.datasets import get_dataset
 from zeronas.errors import DataNotFoundError, InvalidInputError, UnknownNameError, ZeronasError
 from zeronas.spaces import create_space
 
 ENV_USER_DATA = "XDG_DATA_HOME"
-#: (glob inside the data directory, what it is, whether zeronas evaluation needs it)
-KNOWN_FILES = (
-    ("benchmarks/nasbench201.csv", "NAS-Bench-201 ground truth (val/test accuracy, 3 data sets)", True),
-    ("benchmarks/reference_zc/nasbench201__*.json", "NAS-Bench-Suite-Zero reference proxy values", False),
-    ("benchmarks/reference_zc/nasbench101__*.json", "NAS-Bench-Suite-Zero NB101 reference values", False),
-    ("benchmarks/reference_full/nasbench201__*.csv", "FreeREA reference proxies for all NB201 cells", False),
-    ("benchmarks/transnas101_micro.csv", "TransNAS-Bench-101 micro ground truth", False),
-    ("data/*.npz", "real input batches", False),
-    ("hardware/*", "hardware latency/energy tables", False),
-    ("timm/*.csv", "timm ImageNet results and benchmarks", False),
-)
+__all__ = ["KNOWN_FILES", "data_inventory", "import_nasbench201", "import_suite_zero", "user_data_dir"]
 
 
 def user_data_dir() -> Path:
@@ -111,10 +102,7 @@ def _dataset_or_none(name: str) -> str | None:
 def import_suite_zero(path: str | os.PathLike, out_dir: str | os.PathLike, dataset: str | None = None) -> list[Path]:
     """Convert a NAS-Bench-Suite-Zero NB201 `zc_*.json` into reference_zc tables; return the files written."""
     path = _existing(path)
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"cannot read {path}: not valid JSON ({exc})") from None
+    content = read_data_json(path)
     if not isinstance(content, dict) or not content:
         raise InvalidInputError(f"{path} holds no NAS-Bench-Suite-Zero entries")
     by_dataset = {k: _dataset_or_none(k) for k in content}
@@ -140,36 +128,22 @@ def import_suite_zero(path: str | os.PathLike, out_dir: str | os.PathLike, datas
     return written
 
 
-def _count_rows(path: Path) -> int | None:
-    try:
-        if path.suffix == ".csv":
-            with path.open("rb") as handle:
-                return max(0, sum(1 for _ in handle) - 1)
-        if path.suffix == ".json":
-            return len(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return None
-    return None
-
-
 def data_inventory(data_dir: str | os.PathLike) -> pd.DataFrame:
-    """What a data directory holds: one row per known table (present or missing), with size and rows."""
-    root = Path(data_dir)
-    rows = []
-    for pattern, what, needed in KNOWN_FILES:
-        matches = sorted(p for p in root.glob(pattern) if p.is_file() and not p.name.startswith("."))
-        if not matches:
-            rows.append({"file": pattern, "what": what, "present": False, "rows": None, "bytes": None})
-        for match in matches:
-            rows.append(
-                {
-                    "file": str(match.relative_to(root)),
-                    "what": what,
-                    "present": True,
-                    "rows": _count_rows(match),
-                    "bytes": match.stat().st_size,
-                }
-            )
-        if needed and not matches:
-            rows[-1]["what"] += " - needed by `zeronas evaluate`"
-    return pd.DataFrame(rows, columns=["file", "what", "present", "rows", "bytes"])
+    """What a data directory holds: one row per known table (present or missing), with size and rows.
+
+    Every present file is opened: `problem` says why one cannot be read (truncated, corrupt), else is empty.
+    """
+    from zeronas.data.check import open_data
+
+    rows = [
+        {
+            "file": item.file,
+            "what": item.what,
+            "present": item.status != "missing",
+            "rows": item.rows,
+            "bytes": item.bytes,
+            "problem": item.detail if item.broken else "",
+        }
+        for item in open_data(data_dir)
+    ]
+    return pd.DataFrame(rows, columns=["file", "what", "present", "rows", "bytes", "problem"])

@@ -7,7 +7,7 @@ import os
 
 import pandas as pd
 
-from zeronas.config import data_file
+from zeronas.config import data_file, read_data_csv
 from zeronas.data.datasets import get_dataset
 from zeronas.errors import InvalidInputError
 
@@ -21,14 +21,7 @@ _HINT = (
 
 @functools.lru_cache(maxsize=4)
 def _read(path: str, mtime: float) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInputError(f"cannot read {path} ({reason}); {_HINT}") from None
-    missing = {"nb201_index", "arch_str"} - set(frame.columns)
-    if missing:
-        raise InvalidInputError(f"{path} lacks column(s) {', '.join(sorted(missing))}; {_HINT}")
+    frame = read_data_csv(path, ("nb201_index", "arch_str"), hint=_HINT)
     return frame.set_index("arch_str", drop=False)
 
 

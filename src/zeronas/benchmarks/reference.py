@@ -10,13 +10,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 import pandas as pd
 
-from zeronas.config import data_file
+from zeronas.benchmarks.nasbench201 import load_nasbench201
+from zeronas.config import data_file, read_data_csv, read_data_json
 from zeronas.data.datasets import get_dataset
 from zeronas.errors import InvalidArchError, InvalidInputError
 from zeronas.spaces import create_space
@@ -53,18 +52,25 @@ def parse_suite_zero(entries: dict, source: str, what: str = "score") -> pd.Data
             raise InvalidInputError(f"{source}: key {key!r} is not an NB201 op tuple ({exc})") from None
         if not isinstance(entry, dict):
             raise InvalidInputError(f"{source}: entry {key!r} is not an object")
-        record: dict[str, float] = {}
-        for name, value in entry.items():
-            if isinstance(value, dict) and "score" in value:
-                record[NASLIB_NAMES.get(name, name)] = float(value.get(what, float("nan")))
-            elif name == "val_accuracy":
-                record["val_accuracy"] = float(value)
-            elif name == "idx":
-                record["naslib_idx"] = int(value)
-        records[arch] = record
+        try:
+            records[arch] = _suite_zero_record(entry, what)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InvalidInputError(f"{source}: entry {key!r} holds a non-number ({exc})") from None
     frame = pd.DataFrame.from_dict(records, orient="index")
     frame.index.name = "arch"
     return frame
+
+
+def _suite_zero_record(entry: dict, what: str) -> dict[str, float]:
+    record: dict[str, float] = {}
+    for name, value in entry.items():
+        if isinstance(value, dict) and "score" in value:
+            record[NASLIB_NAMES.get(name, name)] = float(value.get(what, float("nan")))
+        elif name == "val_accuracy":
+            record["val_accuracy"] = float(value)
+        elif name == "idx":
+            record["naslib_idx"] = int(value)
+    return record
 
 
 def reference_zc_path(dataset: str, data_dir: str | os.PathLike | None = None) -> os.PathLike:
@@ -75,23 +81,22 @@ def reference_zc_path(dataset: str, data_dir: str | os.PathLike | None = None) -
 def load_reference_zc(dataset: str, what: str = "score", data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """NAS-Bench-Suite-Zero NB201 values on `dataset`, indexed by canonical arch string."""
     path = reference_zc_path(dataset, data_dir)
-    try:
-        entries = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"cannot read {path}: not valid JSON ({exc}); {_ZC_HINT}") from None
-    return parse_suite_zero(entries, str(path), what)
+    return parse_suite_zero(read_data_json(path, hint=_ZC_HINT), str(path), what)
 
 
 def load_reference_full(dataset: str, data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """FreeREA's values for all NB201 cells on `dataset`, indexed by canonical arch string."""
     name = _dataset_name(dataset)
     path = data_file(f"benchmarks/reference_full/nasbench201__{name}.csv", data_dir, hint=_FULL_HINT)
-    try:
-        frame = pd.read_csv(path)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InvalidInputError(f"cannot read {path} ({type(exc).__name__}); {_FULL_HINT}") from None
-    if "nb201_index" not in frame.columns:
-        raise InvalidInputError(f"{path} lacks column nb201_index; {_FULL_HINT}")
-    space = create_space("nb201", data_dir=data_dir)
-    frame.index = pd.Index([space.arch_of_index(int(i)) for i in frame["nb201_index"]], name="arch")
+    frame = read_data_csv(path, ("nb201_index",), hint=_FULL_HINT)
+    index = pd.to_numeric(frame["nb201_index"], errors="coerce")
+    if index.isna().any() or (index % 1 != 0).any():
+        raise InvalidInputError(f"{path}: column nb201_index must hold integers; {_FULL_HINT}")
+    table = load_nasbench201(data_dir)
+    archs = pd.Series(table["arch_str"].to_numpy(), index=pd.to_numeric(table["nb201_index"], errors="coerce"))
+    mapped = archs[~archs.index.duplicated()].reindex(index.astype("int64"))
+    if mapped.isna().any():
+        unknown = int(index[mapped.isna().to_numpy()].iloc[0])
+        raise InvalidInputError(f"{path}: nb201_index {unknown} is not in the NAS-Bench-201 table; {_FULL_HINT}")
+    frame.index = pd.Index(mapped.to_numpy(), name="arch")
     return frame

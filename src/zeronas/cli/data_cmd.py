@@ -1,4 +1,4 @@
-"""`zeronas data`: what the data directory holds, and importing official benchmark files into one."""
+"""`zeronas data`: what the data directory holds, whether its files are sound, and importing official files."""
 
 from __future__ import annotations
 
@@ -6,32 +6,75 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from zeronas.benchmarks.importers import data_inventory, import_nasbench201, import_suite_zero, user_data_dir
 from zeronas.cli.app import DataDirOption, app, console
-from zeronas.config import data_dir as resolve_data_dir
-from zeronas.errors import InvalidInputError
+from zeronas.config import ENV_DATA_DIR, check_data_dir, find_data_dir
+from zeronas.data.check import check_data
+from zeronas.errors import DataNotFoundError, InvalidInputError
 
 data_app = typer.Typer(help="Inspect the data directory and import official benchmark files.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 
+def _root(data_dir: Path | None) -> Path:
+    """The data directory to inspect: --data-dir, else $ZERONAS_DATA_DIR, else ../shared (must be one)."""
+    if data_dir is not None:
+        return check_data_dir(data_dir, "--data-dir")
+    found = find_data_dir()
+    if found is None:
+        raise DataNotFoundError(f"data directory not found (${ENV_DATA_DIR} or ../shared); pass --data-dir")
+    return found
+
+
 @data_app.command("info")
 def info_command(data_dir: DataDirOption = None) -> None:
-    """List the tables the data directory holds (and the known ones it lacks)."""
-    root = resolve_data_dir(data_dir)
+    """List the tables the data directory holds (and the known ones it lacks); unreadable files are marked."""
+    root = _root(data_dir)
     inventory = data_inventory(root)
     table = Table(title=f"zeronas data directory {root}", title_justify="left")
     for column in ("file", "what", "rows", "size"):
         table.add_column(column, justify="right" if column in ("rows", "size") else "left", overflow="fold")
     for row in inventory.itertuples(index=False):
         if not row.present:
-            table.add_row(f"[red]{row.file}[/]", f"missing: {row.what}", "", "")
+            table.add_row(f"[red]{escape(row.file)}[/]", f"missing: {row.what}", "", "")
+            continue
+        size = f"{row.bytes / 1e6:.2f} MB"
+        if row.problem:
+            table.add_row(f"[red]{escape(row.file)}[/]", f"[red]unreadable: {escape(row.problem)}[/]", "", size)
             continue
         rows = "" if row.rows is None or row.rows != row.rows else f"{int(row.rows):,}"
-        table.add_row(row.file, row.what, rows, f"{row.bytes / 1e6:.2f} MB")
+        table.add_row(escape(row.file), row.what, rows, size)
     console.print(table)
+
+
+_STYLE = {"ok": "green", "problem": "red", "missing": "yellow", "skipped": "dim"}
+
+
+@data_app.command("check")
+def check_command(data_dir: DataDirOption = None) -> None:
+    """Open and validate every file zeronas reads from the data directory (columns, shapes, ranges, row counts).
+
+    Exits 2 when a present file is broken; missing optional files are listed, not errors.
+    """
+    root = _root(data_dir)
+    results = check_data(root)
+    table = Table(title=f"zeronas data check {root}", title_justify="left")
+    for column in ("file", "status", "rows", "detail"):
+        table.add_column(column, justify="right" if column == "rows" else "left", overflow="fold")
+    for item in results:
+        rows = "" if item.rows is None else f"{item.rows:,}"
+        detail = item.detail or (item.what if item.status == "missing" else "")
+        status = f"[{_STYLE[item.status]}]{item.status}[/]"
+        table.add_row(escape(item.file), status, rows, escape(detail))
+    console.print(table)
+    broken = [item.file for item in results if item.broken]
+    if broken:
+        raise InvalidInputError(f"{len(broken)} broken file(s) in data directory {root}: {', '.join(broken)}")
+    present = sum(item.status == "ok" for item in results)
+    console.print(f"{present} file(s) ok, {sum(item.status == 'missing' for item in results)} known pattern(s) missing")
 
 
 @data_app.command("import")

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from zeronas.config import find_data_dir
+from zeronas.config import find_data_dir, read_data_npz
 from zeronas.data.datasets import DatasetInfo, get_dataset
 from zeronas.errors import DataNotFoundError, InvalidInputError
 
@@ -69,18 +69,65 @@ def _normalise(images: np.ndarray, info: DatasetInfo, resolution: int) -> torch.
 def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not path.exists():
         raise DataNotFoundError(f"missing batch file {path}")
-    try:
-        with np.load(path) as data:
-            images, labels = data["images"], data["labels"]
-    except KeyError as exc:
-        raise InvalidInputError(f"{path} must hold arrays 'images' and 'labels' (missing {exc})") from None
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc}") from None
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise InvalidInputError(f"{path}: 'images' must be N x 3 x H x W uint8, got {images.shape}")
-    if labels.shape != (images.shape[0],):
-        raise InvalidInputError(f"{path}: 'labels' must have shape ({images.shape[0]},), got {labels.shape}")
+    arrays = read_data_npz(path)
+    missing = [name for name in ("images", "labels") if name not in arrays]
+    if missing:
+        raise InvalidInputError(f"{path} must hold arrays 'images' and 'labels' (missing {', '.join(missing)})")
+    images, labels = arrays["images"], arrays["labels"]
+    if images.ndim != 4 or images.shape[1] != 3 or images.dtype != np.uint8:
+        raise InvalidInputError(f"{path}: 'images' must be N x 3 x H x W uint8, got {images.shape} {images.dtype}")
+    if labels.shape != (images.shape[0],) or labels.dtype.kind not in "iu":
+        raise InvalidInputError(
+            f"{path}: 'labels' must be {images.shape[0]} integers, got shape {labels.shape} {labels.dtype}"
+        )
     return images, labels.astype(np.int64)
+
+
+#: a batch's input tensors may take at most this fraction of physical memory
+MEMORY_FRACTION = 0.5
+MAX_SEED = 2**32
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory (None where the OS does not say)."""
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+    return pages * size if pages > 0 and size > 0 else None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def check_request(batch_size: object, seed: object, resolution: object, channels: int = 3, second: bool = True) -> None:
+    """Refuse a seed, batch size or resolution numpy/torch would reject, or a batch too large for memory.
+
+    Checked before anything is allocated: `-r 100000` would otherwise try a multi-terabyte tensor.
+    """
+    if not _is_int(seed) or not 0 <= seed < MAX_SEED:
+        raise InvalidInputError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    if not _is_int(batch_size) or batch_size < 1:
+        raise InvalidInputError(f"batch size (--batch-size) must be an integer >= 1, got {batch_size!r}")
+    if not _is_int(resolution) or resolution < 1:
+        raise InvalidInputError(f"resolution (--resolution) must be an integer >= 1, got {resolution!r}")
+    need = int(batch_size) * channels * int(resolution) ** 2 * 4 * (2 if second else 1)
+    memory = physical_memory()
+    if memory is not None and need > MEMORY_FRACTION * memory:
+        raise InvalidInputError(
+            f"--batch-size {batch_size} at --resolution {resolution} needs {_bytes(need)} for the input tensors "
+            f"(float32{', two draws' if second else ''}), more than {MEMORY_FRACTION:.0%} of the "
+            f"{_bytes(memory)} of memory here; lower --batch-size or --resolution"
+        )
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
 
 
 def _draw(n_available: int, batch_size: int, seed: int, second: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -109,6 +156,7 @@ def batch_from_arrays(
 ) -> Batch:
     """Draw a seeded batch (and a disjoint second one) from uint8 image arrays."""
     resolution = resolution or info.resolution
+    check_request(batch_size, seed, resolution, second=second)
     first, other = _draw(len(images), batch_size, seed, second)
     x = _normalise(images[first], info, resolution)
     y = torch.from_numpy(labels[first])
@@ -129,6 +177,7 @@ def npz_batch(
 ) -> Batch:
     """A seeded batch from an .npz file with `images` (uint8 NCHW) and `labels`."""
     info = get_dataset(dataset)
+    check_request(batch_size, seed, resolution or info.resolution, second=second)
     images, labels = _load_npz(Path(path))
     labels = labels - info.label_offset
     keep = (labels >= 0) & (labels < info.num_classes)
@@ -154,6 +203,7 @@ def folder_batch(
 
     info = get_dataset(dataset)
     resolution = resolution or info.resolution
+    check_request(batch_size, seed, resolution, second=second)
     if not Path(root).is_dir():
         raise DataNotFoundError(f"image folder {root} does not exist")
     try:
@@ -185,6 +235,9 @@ def synthetic_batch(
     second: bool = True,
 ) -> Batch:
     """Gaussian N(0, 1) images (already 'normalised') with uniformly drawn labels."""
+    check_request(batch_size, seed, resolution, channels, second)
+    if not _is_int(num_classes) or num_classes < 1:
+        raise InvalidInputError(f"number of classes (--num-classes) must be an integer >= 1, got {num_classes!r}")
     gen = torch.Generator().manual_seed(seed)
 
     def draw() -> tuple[torch.Tensor, torch.Tensor]:
@@ -210,11 +263,13 @@ def load_batch(
 
     `source`: 'auto' (the data set's real batch file when the data directory has it, else a
     synthetic batch, said in `Batch.source`), 'real' (error when missing), 'synthetic', a path
-    to an .npz file, or a path to an image folder.
+    to an .npz file, or a path to an image folder. An explicit `data_dir` (or $ZERONAS_DATA_DIR)
+    must be a data directory; only an absent default one falls back to a synthetic batch.
     """
     info = get_dataset(dataset) if dataset else None
     resolution = resolution or (info.resolution if info else 32)
     classes = num_classes or (info.num_classes if info else 10)
+    check_request(batch_size, seed, resolution, second=second)
     if source == "synthetic":
         return synthetic_batch(classes, resolution, batch_size, seed, second=second)
     if source not in ("auto", "real"):

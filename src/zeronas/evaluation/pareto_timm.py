@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from zeronas.config import data_file
+from zeronas.config import data_file, read_data_csv
 from zeronas.evaluation.pareto_run import Scorer
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch
 from zeronas.hardware.costs import CostModel
@@ -34,8 +34,8 @@ TIMM_DATASET = "imagenet"
 def _in1k(meta_path: str, results_path: str) -> pd.DataFrame:
     import timm
 
-    meta = pd.read_csv(meta_path)
-    results = pd.read_csv(results_path)
+    meta = read_data_csv(meta_path, ("model", "pretrain"))
+    results = read_data_csv(results_path, ("model", "top1", "top5", "param_count", "img_size"))
     keep = set(meta.loc[meta["pretrain"] == "in1k", "model"])
     frame = results[results["model"].isin(keep)].drop_duplicates("model")
     frame = frame[[timm.is_model(m) for m in frame["model"]]]

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from zeronas.config import find_data_dir
 from zeronas.data import Batch, get_dataset, load_batch
 from zeronas.proxies import Scores, score
 from zeronas.spaces import SearchSpace
@@ -56,11 +57,22 @@ class ScoreSettings:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-@functools.lru_cache(maxsize=64)
 def cached_batch(
     dataset: str, batch_size: int, seed: int, resolution: int | None, source: str, data_dir: str | None
 ) -> Batch:
-    """`load_batch`, memoised: sweeps score thousands of cells on the same few draws."""
+    """`load_batch`, memoised: sweeps score thousands of cells on the same few draws.
+
+    The data directory is resolved before the cache lookup, so a changed --data-dir or
+    $ZERONAS_DATA_DIR in one process never gets the batch of the previous one.
+    """
+    found = find_data_dir(data_dir)
+    return _cached_batch(dataset, batch_size, seed, resolution, source, str(found) if found else None)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_batch(
+    dataset: str, batch_size: int, seed: int, resolution: int | None, source: str, data_dir: str | None
+) -> Batch:
     return load_batch(dataset, batch_size, seed, resolution, source, data_dir)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from zeronas.benchmarks import load_nasbench201
-from zeronas.config import find_data_dir
+from zeronas.config import find_data_dir, read_data_csv
 from zeronas.errors import DataNotFoundError, InvalidInputError, UnknownNameError
 from zeronas.hardware.costs import register_cost
 from zeronas.hardware.tables import TableCost
@@ -135,7 +135,7 @@ def find_import(path: str | os.PathLike | None = None) -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _read_csv(path: str) -> pd.DataFrame:
-    return pd.read_csv(path)
+    return read_data_csv(path, hint="re-create it with `zeronas hardware import`")
 
 
 def hwnasbench_metrics(path: str | os.PathLike | None = None) -> list[str]:

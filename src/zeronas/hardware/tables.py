@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from zeronas.config import data_file
+from zeronas.config import data_file, read_data_csv
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError, NotApplicableError, UnknownNameError
 from zeronas.hardware.costs import CostModel, canonical_key, register_cost
@@ -35,6 +35,8 @@ TIMM_TABLES = {
     "rtx4090": "timm/benchmark-infer-amp-nchw-pt240-cu124-rtx4090.csv",
 }
 _HINT = "the hardware tables ship in the zeronas data directory (../shared/hardware)"
+EDGE_COLUMNS = ("nb201_index", "device", "framework", "task", "status", "lat_ms_median", "lat_ms_var", "energy_mj")
+TORCHVISION_COLUMNS = ("source", "model", "device", "median", "latency", "batch_size", "img_size")
 
 
 class TableCost(CostModel):
@@ -96,7 +98,7 @@ class TableCost(CostModel):
 # --- NAS-Bench-201 latency on 27 devices --------------------------------------------------------
 @functools.lru_cache(maxsize=2)
 def _nb201_latency(path: str) -> pd.DataFrame:
-    return pd.read_csv(path).set_index("arch_str")
+    return read_data_csv(path, ("arch_str",), hint=_HINT).set_index("arch_str")
 
 
 def nb201_latency_table(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -125,9 +127,10 @@ def nb201_latency(device: str = "raspi4", data_dir: str | os.PathLike | None = N
 # --- Raspberry Pi 5 / Pixel (HW-NAS-Bench-360) --------------------------------------------------
 @functools.lru_cache(maxsize=2)
 def _edge(path: str, index_path: str) -> pd.DataFrame:
-    frame = pd.read_csv(path)
+    frame = read_data_csv(path, EDGE_COLUMNS, hint=_HINT)
     frame = frame[frame["status"] == "ok"].copy()
-    archs = pd.read_csv(index_path, usecols=["nb201_index", "arch_str"]).set_index("nb201_index")["arch_str"]
+    index = read_data_csv(index_path, ("nb201_index", "arch_str"), usecols=["nb201_index", "arch_str"])
+    archs = index.drop_duplicates("nb201_index").set_index("nb201_index")["arch_str"]
     frame["arch_str"] = archs.reindex(frame["nb201_index"]).to_numpy()
     return frame
 
@@ -198,7 +201,7 @@ def pixel_latency(task: str = "cifar100", data_dir: str | os.PathLike | None = N
 # --- torchvision models (Framework-Tax) ---------------------------------------------------------
 @functools.lru_cache(maxsize=2)
 def _torchvision(path: str) -> pd.DataFrame:
-    raw = pd.read_csv(path, low_memory=False)
+    raw = read_data_csv(path, TORCHVISION_COLUMNS, hint=_HINT, low_memory=False)
     folder = raw["source"].str.rsplit("/", n=2).str[-2]
     machine = raw["source"].str.rsplit("/", n=1).str[-1].str.removesuffix(".csv")
     variant = folder.str.replace(r"^\d{4}_(\d{4}_)?", "", regex=True).str.replace("pretrained-", "", regex=False)
@@ -251,7 +254,7 @@ def torchvision_latency(
 # --- timm benchmark tables ----------------------------------------------------------------------
 @functools.lru_cache(maxsize=4)
 def _timm(path: str) -> pd.DataFrame:
-    return pd.read_csv(path)
+    return read_data_csv(path, ("model", "infer_img_size", "infer_step_time", "infer_batch_size"), hint=_HINT)
 
 
 def timm_benchmark(table: str = "cpu-i9_10940x", data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
