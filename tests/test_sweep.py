@@ -42,6 +42,10 @@ CHEAP = ("params", "flops", "synflow")
 
 
 class _Explodes(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)  # weights to score: the failure is the forward, not an empty model
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         raise RuntimeError("forward exploded")
 

@@ -32,8 +32,17 @@ class Batch:
 
     def __post_init__(self) -> None:
         check_images(self.x, "batch images")
-        if self.y.ndim != 1 or self.y.shape[0] != self.x.shape[0]:
-            raise InvalidInputError(f"labels must have shape ({self.x.shape[0]},), got {tuple(self.y.shape)}")
+        check_labels(self.y, self.x.shape[0])
+        if (self.x2 is None) != (self.y2 is None):
+            raise InvalidInputError("a second draw needs both images (x2) and labels (y2)")
+        if self.x2 is not None:
+            check_images(self.x2, "second-draw images")
+            if self.x2.shape[1:] != self.x.shape[1:]:
+                raise InvalidInputError(
+                    f"second-draw images have shape {tuple(self.x2.shape[1:])} per image, "
+                    f"the batch {tuple(self.x.shape[1:])}"
+                )
+            check_labels(self.y2, self.x2.shape[0], "second-draw labels")
 
     @property
     def synthetic(self) -> bool:
@@ -41,6 +50,16 @@ class Batch:
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
+
+
+def check_labels(y: object, rows: int, what: str = "labels") -> None:
+    """Raise a one-line error unless `y` is an integer tensor of class indices, one per image."""
+    if not isinstance(y, torch.Tensor):
+        raise InvalidInputError(f"{what} must be a torch.Tensor, got {type(y).__name__}")
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise InvalidInputError(f"{what} must be integer class indices, got {y.dtype}")
+    if y.ndim != 1 or y.shape[0] != rows:
+        raise InvalidInputError(f"{what} must have shape ({rows},), got {tuple(y.shape)}")
 
 
 def check_images(x: object, what: str = "images") -> None:
@@ -54,7 +73,7 @@ def check_images(x: object, what: str = "images") -> None:
     if x.shape[0] < 1:
         raise InvalidInputError(f"{what} is empty")
     if not torch.isfinite(x).all():
-        raise InvalidInputError(f"{what} contain NaN or inf")
+        raise InvalidInputError(f"{what} contain NaN or inf" if what.endswith("s") else f"{what} contains NaN or inf")
 
 
 def _normalise(images: np.ndarray, info: DatasetInfo, resolution: int) -> torch.Tensor:

@@ -10,10 +10,12 @@ from torch import nn
 
 from zeronas.errors import InvalidInputError, NotApplicableError
 from zeronas.proxies.context import ProxyContext, is_relu
-from zeronas.proxies.registry import register_proxy
+from zeronas.proxies.registry import check_choice, check_range, register_proxy
+
+_INPUTS = ("crops", "gaussian", "batch")
 
 
-@register_proxy("nwot", needs=("relu_kernel",), family="activation")
+@register_proxy("nwot", needs=("relu_kernel",), family="activation", min_batch=2)
 def nwot(ctx: ProxyContext) -> float:
     """ln|det K|, K the agreement kernel of binary ReLU codes of the batch (NASWOT)."""
     if ctx.relu_kernel is None:
@@ -52,11 +54,20 @@ def random_crops(
 
 def _crops(ctx: ProxyContext, samples: int, size: int) -> torch.Tensor:
     """`samples` random size x size patches of the batch images (TE-NAS's linear-region inputs)."""
+    height, width = ctx.input_shape[-2:]
+    if size > min(height, width):
+        raise NotApplicableError(f"the {height}x{width} images are smaller than the {size}x{size} crops")
     gen = ctx.generator("linear_regions")
     return random_crops(ctx.x, samples, size, gen, name="linear_regions crop").to(ctx.x.device)
 
 
-@register_proxy("linear_regions", needs=("own",), family="activation")
+def _check_linear_regions(options: dict[str, object]) -> None:
+    check_range("linear_regions", options, "samples", 1)
+    check_range("linear_regions", options, "size", 1)
+    check_choice("linear_regions", options, "input", _INPUTS)
+
+
+@register_proxy("linear_regions", needs=("own",), family="activation", check=_check_linear_regions)
 def linear_regions(ctx: ProxyContext, samples: int = 1000, input: str = "crops", size: int = 3) -> float:
     """Number of distinct ReLU activation patterns (linear regions) over `samples` inputs.
 
@@ -70,7 +81,7 @@ def linear_regions(ctx: ProxyContext, samples: int = 1000, input: str = "crops",
     elif input == "gaussian":
         x = ctx.randn("linear_regions", samples, *ctx.input_shape)
     elif input == "batch":
-        x = ctx.x
+        x = ctx.x.clone()  # the model may write into its input
     else:
         raise InvalidInputError(f"linear_regions input must be 'crops', 'gaussian' or 'batch', got {input!r}")
     net = ctx.copy_model()

@@ -16,7 +16,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 
-from zeronas.errors import NotApplicableError
+from zeronas.errors import InvalidInputError, NotApplicableError, ZeronasError
 
 T = TypeVar("T")
 _DROP_TYPES = ("DropPath", "StochasticDepth", "DropBlock2d", "DropBlock")
@@ -86,8 +86,9 @@ class WorkingCopy:
             targets = list(net.state_dict(keep_vars=True).values())
         if len(targets) != len(self._state):
             raise RuntimeError("a proxy added or removed parameters or buffers of the working copy")
-        with torch.no_grad():
-            torch._foreach_copy_(targets, list(self._state.values()))  # one fused call, not load_state_dict
+        if targets:  # a model without parameters or buffers has nothing to restore
+            with torch.no_grad():
+                torch._foreach_copy_(targets, list(self._state.values()))  # one fused call, not load_state_dict
         set_proxy_mode(net)
         for param in net.parameters():
             param.grad = None
@@ -104,6 +105,38 @@ def logits_of(output: object) -> torch.Tensor:
     if isinstance(logits, torch.Tensor):
         return logits
     raise NotApplicableError(f"model output is {type(output).__name__}, not a logits tensor")
+
+
+def classifier_logits(output: object, rows: int) -> torch.Tensor:
+    """The logits of `output`, checked to be floating point, batch x classes, one row per input.
+
+    Proxies that take a loss or sum the logits need this shape; anything else is not a classifier.
+    """
+    logits = logits_of(output)
+    if logits.ndim != 2:
+        raise NotApplicableError(f"logits must be 2-D (batch x classes), got shape {tuple(logits.shape)}")
+    if not logits.is_floating_point():
+        raise NotApplicableError(f"logits must be floating point, got {logits.dtype}")
+    if logits.shape[0] != rows:
+        raise NotApplicableError(f"the model returned {logits.shape[0]} rows of logits for {rows} inputs")
+    return logits
+
+
+def check_labels(labels: torch.Tensor, classes: int) -> None:
+    """Raise a one-line InvalidInputError unless every label indexes one of the model's `classes` outputs."""
+    if labels.numel() and int(labels.min()) < 0:
+        raise InvalidInputError(f"labels must be >= 0, got {int(labels.min())}")
+    if labels.numel() and int(labels.max()) >= classes:
+        raise InvalidInputError(f"labels go up to {int(labels.max())} but the model has {classes} outputs")
+
+
+#: torch's message when train-mode BatchNorm normalises a single value per channel
+_BN_ONE_VALUE = "Expected more than 1 value per channel when training"
+
+
+def single_value_bn(exc: BaseException) -> bool:
+    """Whether `exc` is train-mode BatchNorm refusing one value per channel (batch 1 on 1x1 maps)."""
+    return isinstance(exc, ValueError) and str(exc).startswith(_BN_ONE_VALUE)
 
 
 def is_relu(module: nn.Module) -> bool:
@@ -147,6 +180,8 @@ class ProxyContext:
     ntk_gram: torch.Tensor | None = None
     hessian_grads: dict[str, torch.Tensor | None] = field(default_factory=dict)
     hessian_error: str = ""
+    #: shared-pass artifacts that could not be made, and the one-line error a proxy asking for them raises
+    missing: dict[str, ZeronasError] = field(default_factory=dict)
     logits: torch.Tensor | None = None
     inplace: bool = False
     _working: WorkingCopy | None = field(default=None, repr=False)
@@ -186,6 +221,9 @@ class ProxyContext:
 
     def require(self, artifact: str) -> object:
         """An artifact of the shared pass; a clear error if the engine did not produce it."""
+        if artifact in self.missing:
+            problem = self.missing[artifact]
+            raise type(problem)(str(problem))
         value = getattr(self, artifact)
         if value is None or (isinstance(value, dict) and not value):
             raise NotApplicableError(f"shared-pass artifact '{artifact}' is unavailable")

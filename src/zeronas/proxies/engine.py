@@ -9,6 +9,7 @@ parameters, buffers, `requires_grad` flags and train/eval mode are the same afte
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,14 +17,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from zeronas.data.batch import Batch, check_images
+from zeronas.data.batch import Batch, check_images, check_labels
 from zeronas.errors import InvalidInputError, NotApplicableError, ZeronasError
-from zeronas.proxies.context import ProxyContext, logits_of
+from zeronas.proxies.context import ProxyContext, classifier_logits, single_value_bn
 from zeronas.proxies.registry import SHARED_NEEDS, get_proxy, resolve_proxies
 from zeronas.proxies.shared_pass import run_shared_pass
 
 #: value NAS-Bench-Suite-Zero substitutes for NaN/inf scores (nan_policy="naslib")
 NASLIB_NAN_VALUE = -1e8
+#: largest seed: it seeds torch and is stored as an int64
+_MAX_SEED = 2**63 - 1
 
 
 @dataclass
@@ -61,31 +64,54 @@ class Scores(dict):
         return {n: f"{d.status}: {d.reason}" for n, d in self.details.items() if not d.ok}
 
 
-def _as_batch(batch: Batch | torch.Tensor | tuple, device: torch.device) -> tuple[Batch, bool]:
+def _as_batch(batch: object, device: torch.device) -> tuple[Batch, bool]:
+    """Validate and normalise the batch: float32 images, int64 labels, a consistent second draw."""
+    x2 = y2 = None
+    source = "tensor"
     if isinstance(batch, Batch):
-        out, labelled = batch, True
+        x, y, labelled, source, x2, y2 = batch.x, batch.y, True, batch.source, batch.x2, batch.y2
     elif isinstance(batch, torch.Tensor):
-        check_images(batch, "batch")
-        out, labelled = Batch(batch, torch.zeros(batch.shape[0], dtype=torch.int64)), False
+        x, y, labelled = batch, None, False
     elif isinstance(batch, tuple | list) and len(batch) == 2:
-        x, y = batch
-        check_images(x, "batch images")
-        if not isinstance(y, torch.Tensor):
-            raise InvalidInputError(f"labels must be a torch.Tensor, got {type(y).__name__}")
-        out, labelled = Batch(x, y.long()), True
+        (x, y), labelled = batch, True
     else:
         raise InvalidInputError(
             f"batch must be a Batch, an image tensor or (images, labels), got {type(batch).__name__}"
         )
-    if out.x.device != device:
-        out = Batch(
-            out.x.to(device),
-            out.y.to(device),
-            out.source,
-            None if out.x2 is None else out.x2.to(device),
-            None if out.y2 is None else out.y2.to(device),
-        )
-    return out, labelled
+    check_images(x, "batch images" if labelled else "batch")
+    if labelled:
+        check_labels(y, x.shape[0])
+    else:
+        y = torch.zeros(x.shape[0], dtype=torch.int64)
+    # the Batch built below checks the second draw. Proxies work in float32 (synflow casts to float64
+    # itself): other image dtypes are cast once here
+    x, x2 = (None if t is None else t.to(device=device, dtype=torch.float32) for t in (x, x2))
+    y, y2 = (None if t is None else t.to(device=device, dtype=torch.int64) for t in (y, y2))
+    return Batch(x, y, source, x2, y2), labelled
+
+
+def _check_seed(seed: object) -> int:
+    """The seed as a Python int in 0..2**63-1 (it seeds torch and is stored as int64)."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise InvalidInputError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
+    if not 0 <= int(seed) <= _MAX_SEED:
+        raise InvalidInputError(f"seed must be in 0..2**63-1, got {seed}")
+    return int(seed)
+
+
+def _check_options(options: object, names: list[str]) -> dict[str, dict[str, object]]:
+    """Per-proxy options checked against each proxy's declared options (names, types, ranges)."""
+    if options is None:
+        options = {}
+    if not isinstance(options, Mapping):
+        raise InvalidInputError(f"options must map proxy names to {{option: value}}, got {type(options).__name__}")
+    unknown = set(options) - set(names)
+    if unknown:
+        raise InvalidInputError(f"options given for proxies not requested: {', '.join(sorted(map(str, unknown)))}")
+    for name, given in options.items():
+        if not isinstance(given, Mapping):
+            raise InvalidInputError(f"options of proxy {name!r} must be a dict, got {type(given).__name__}")
+    return {n: get_proxy(n).check_options(dict(options.get(n, {}))) for n in names}
 
 
 def _model_device(model: nn.Module) -> torch.device:
@@ -94,10 +120,17 @@ def _model_device(model: nn.Module) -> torch.device:
 
 
 def _draw_labels(ctx: ProxyContext) -> None:
-    """When the caller gave no labels: learn the output size and draw uniform labels (seeded)."""
+    """When the caller gave no labels: learn the output size and draw uniform labels (seeded).
+
+    A model that cannot classify one input keeps the all-zero labels: the proxies that run it then
+    report its failure themselves.
+    """
     net = ctx.copy_model().eval()
-    with torch.no_grad():
-        classes = int(logits_of(net(ctx.x[:1])).shape[-1])
+    try:
+        with torch.no_grad():
+            classes = int(classifier_logits(net(ctx.x[:1].clone()), 1).shape[-1])
+    except Exception:  # reported by every proxy that runs the model
+        return
     gen = ctx.generator("labels")
     ctx.y = torch.randint(0, classes, (ctx.batch_size,), generator=gen).to(ctx.x.device)
     if ctx.x2 is not None:
@@ -117,7 +150,17 @@ def _finish(name: str, raw: float, higher_is_better: bool, nan_policy: str, seco
 
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return text if isinstance(exc, ZeronasError) else f"{type(exc).__name__}: {text}"
+    text = text if isinstance(exc, ZeronasError) else f"{type(exc).__name__}: {text}"
+    if single_value_bn(exc):
+        return f"train-mode BatchNorm sees one value per channel (batch of 1 on 1x1 maps): {text}"
+    return text
+
+
+def _failure(name: str, exc: BaseException, seconds: float = 0.0, prefix: str = "") -> ProxyValue:
+    """A proxy that could not be computed: not_applicable when the model cannot support it, else error."""
+    applicable = not (isinstance(exc, NotApplicableError) or single_value_bn(exc))
+    status = "error" if applicable else "not_applicable"
+    return ProxyValue(name, math.nan, status, prefix + _describe(exc), seconds)
 
 
 def score(
@@ -134,8 +177,11 @@ def score(
 
     `proxies`: 'all', a comma-separated string or a list of registered names. `batch`: a `Batch`
     (see `zeronas.data.load_batch`), an image tensor (labels then drawn uniformly, seeded) or an
-    (images, labels) pair. `seed` fixes every random draw the proxies make (Gaussian inputs,
-    re-initialisations). `options`: per-proxy keyword options, e.g. {"zen": {"repeat": 4}}.
+    (images, labels) pair with integer labels; images are cast to float32 and never written to.
+    `seed` (an int in 0..2**63-1) fixes every random draw the proxies make (Gaussian inputs,
+    re-initialisations). `options`: per-proxy keyword options, e.g. {"zen": {"repeat": 4}}, checked
+    for name, type and range here. Proxies whose definition needs more samples than the batch has
+    (nwot, jacob_cov, epe_nas, ntk_cond need 2) are reported not_applicable.
     `nan_policy`: 'nan' keeps failures as NaN with a reason; 'naslib' substitutes -1e8 as
     NAS-Bench-Suite-Zero does. `inplace=True` lets the engine use `model` itself as its working
     copy (for a throwaway model: saves a deep copy; the model is left in an unspecified state).
@@ -143,19 +189,18 @@ def score(
     """
     if not isinstance(model, nn.Module):
         raise InvalidInputError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if nan_policy not in ("nan", "naslib"):
+    if not isinstance(nan_policy, str) or nan_policy not in ("nan", "naslib"):
         raise InvalidInputError(f"nan_policy must be 'nan' or 'naslib', got {nan_policy!r}")
+    seed = _check_seed(seed)
     names = resolve_proxies(proxies)
     specs = {n: get_proxy(n) for n in names}
-    options = dict(options or {})
-    unknown = set(options) - set(names)
-    if unknown:
-        raise InvalidInputError(f"options given for proxies not requested: {', '.join(sorted(unknown))}")
-    merged = {n: specs[n].check_options(dict(options.get(n, {}))) for n in names}
+    merged = _check_options(options, names)
     data, labelled = _as_batch(batch, _model_device(model))
     ctx = ProxyContext(
         model=model, x=data.x, y=data.y, seed=seed, x2=data.x2, y2=data.y2, labels_given=labelled, inplace=inplace
     )
+    too_small = {n for n in names if ctx.batch_size < specs[n].min_batch}
+    active = [n for n in names if n not in too_small]
 
     details: dict[str, ProxyValue] = {}
     pass_seconds: dict[str, float] = {}
@@ -163,7 +208,7 @@ def score(
         torch.manual_seed(seed)
         if not labelled:
             _draw_labels(ctx)
-        needs = set().union(*(specs[n].needs for n in names)) & SHARED_NEEDS
+        needs = set().union(*(specs[n].needs for n in active)) & SHARED_NEEDS
         shared_error: BaseException | None = None
         if needs:
             try:
@@ -171,26 +216,24 @@ def score(
             except Exception as exc:  # the model itself failed; proxies that need the pass fail with it
                 shared_error = exc
         consumers = {
-            art: [n for n in names if art in specs[n].needs or (art == "forward" and specs[n].needs & SHARED_NEEDS)]
+            art: [n for n in active if art in specs[n].needs or (art == "forward" and specs[n].needs & SHARED_NEEDS)]
             for art in pass_seconds
         }
         for name in sorted(names, key=lambda n: "static" not in specs[n].needs):  # pristine weights first
             spec = specs[name]
+            if name in too_small:
+                reason = f"needs a batch of at least {spec.min_batch} samples, got {ctx.batch_size}"
+                details[name] = ProxyValue(name, math.nan, "not_applicable", reason)
+                continue
             shared_cost = sum(sec / len(consumers[a]) for a, sec in pass_seconds.items() if name in consumers[a])
             if shared_error is not None and spec.needs & SHARED_NEEDS:
-                status = "not_applicable" if isinstance(shared_error, NotApplicableError) else "error"
-                details[name] = ProxyValue(name, math.nan, status, f"shared pass failed: {_describe(shared_error)}")
+                details[name] = _failure(name, shared_error, prefix="shared pass failed: ")
                 continue
             start = time.perf_counter()
             try:
                 raw = spec.fn(ctx, **merged[name])
-            except NotApplicableError as exc:
-                details[name] = ProxyValue(
-                    name, math.nan, "not_applicable", _describe(exc), time.perf_counter() - start
-                )
-                continue
             except Exception as exc:
-                details[name] = ProxyValue(name, math.nan, "error", _describe(exc), time.perf_counter() - start)
+                details[name] = _failure(name, exc, time.perf_counter() - start)
                 continue
             details[name] = _finish(
                 name, raw, spec.higher_is_better, nan_policy, time.perf_counter() - start + shared_cost

@@ -41,6 +41,7 @@ def plain(ctx: ProxyContext) -> float:
 @register_proxy("grasp", needs=("grads", "hessian"), family="gradient")
 def grasp(ctx: ProxyContext) -> float:
     """Gradient signal preservation: sum of -θ · (H g), with H the loss Hessian and g its gradient."""
+    ctx.require("grads")  # no weights or unusable labels: the reason the loss gradient is missing
     if ctx.hessian_error:
         raise NotApplicableError(f"Hessian-gradient product failed: {ctx.hessian_error}")
     hg = ctx.hessian_grads

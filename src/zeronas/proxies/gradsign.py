@@ -5,16 +5,21 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from zeronas.errors import InvalidInputError, NotApplicableError
-from zeronas.proxies.context import ProxyContext, logits_of, prunable_weights
-from zeronas.proxies.registry import register_proxy
+from zeronas.errors import NotApplicableError
+from zeronas.proxies.context import ProxyContext, check_labels, classifier_logits, prunable_weights, single_value_bn
+from zeronas.proxies.registry import check_choice, register_proxy
 
 
-@register_proxy("gradsign", needs=("own",), family="gradient")
+def _check(options: dict[str, object]) -> None:
+    check_choice("gradsign", options, "reduce", ("sum", "mean"))
+
+
+@register_proxy("gradsign", needs=("own",), family="gradient", check=_check)
 def gradsign(ctx: ProxyContext, reduce: str = "sum") -> float:
-    """Σ_p |Σ_i sign(∂L_i/∂θ_p)| over Conv/Linear weights (`reduce='mean'`: AZ-NAS's mean over p)."""
-    if reduce not in ("sum", "mean"):
-        raise InvalidInputError(f"gradsign reduce must be 'sum' or 'mean', got {reduce!r}")
+    """Σ_p |Σ_i sign(∂L_i/∂θ_p)| over Conv/Linear weights (`reduce='mean'`: AZ-NAS's mean over p).
+
+    NaN in a gradient (a model producing NaN) gives NaN rather than a sign count of 0.
+    """
     net = ctx.copy_model()
     weights = list(prunable_weights(net).values())
     if not weights:
@@ -22,13 +27,20 @@ def gradsign(ctx: ProxyContext, reduce: str = "sum") -> float:
     sign_sum = torch.zeros(sum(w.numel() for w in weights), dtype=torch.float64, device=ctx.x.device)
     for i in range(ctx.batch_size):
         try:
-            loss = F.cross_entropy(logits_of(net(ctx.x[i : i + 1])), ctx.y[i : i + 1])
-        except ValueError as exc:  # BatchNorm over a single value per channel
+            logits = classifier_logits(net(ctx.x[i : i + 1].clone()), 1)  # a fresh input: models may write into it
+        except ValueError as exc:
+            if not single_value_bn(exc):
+                raise
             raise NotApplicableError(f"batch-1 forward fails: {str(exc).splitlines()[0]}") from None
+        if i == 0:
+            check_labels(ctx.y, logits.shape[1])
+        loss = F.cross_entropy(logits, ctx.y[i : i + 1])
         grads = torch.autograd.grad(loss, weights, allow_unused=True)
         flat = torch.cat(
             [(g if g is not None else torch.zeros_like(w)).flatten() for g, w in zip(grads, weights, strict=True)]
         )
+        if not bool(torch.isfinite(flat).all()):
+            return float("nan")
         sign_sum += torch.sign(flat).double()
     total = sign_sum.abs()
     return float(total.mean() if reduce == "mean" else total.sum())

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from zeronas.errors import InvalidInputError, NotApplicableError
+from zeronas.errors import NotApplicableError
 from zeronas.proxies.context import ProxyContext
-from zeronas.proxies.registry import register_proxy
+from zeronas.proxies.registry import check_choice, register_proxy
 
 _K = 1e-5
 
@@ -20,7 +20,7 @@ def _corrcoef(rows: np.ndarray) -> np.ndarray:
         return np.corrcoef(rows)
 
 
-@register_proxy("jacob_cov", needs=("jacobian",), family="jacobian")
+@register_proxy("jacob_cov", needs=("jacobian",), family="jacobian", min_batch=2)
 def jacob_cov(ctx: ProxyContext) -> float:
     """-Σ_j [ln(λ_j + k) + 1/(λ_j + k)] over eigenvalues λ of the Jacobian correlation matrix."""
     jac = ctx.require("jacobian").to(torch.float64).cpu().numpy()
@@ -31,15 +31,17 @@ def jacob_cov(ctx: ProxyContext) -> float:
     return float(-np.sum(np.log(eig + _K) + 1.0 / (eig + _K)))
 
 
-@register_proxy("epe_nas", needs=("jacobian",), family="jacobian")
+def _check_epe(options: dict[str, object]) -> None:
+    check_choice("epe_nas", options, "branch", ("naslib", "original"))
+
+
+@register_proxy("epe_nas", needs=("jacobian",), family="jacobian", min_batch=2, check=_check_epe)
 def epe_nas(ctx: ProxyContext, branch: str = "naslib") -> float:
     """Per-class Jacobian correlation score of EPE-NAS.
 
     `branch`: 'naslib' switches to the pairwise formula above 100 classes (as NAS-Bench-Suite-Zero);
     'original' always uses the ≤100-class sum, as the EPE-NAS code does.
     """
-    if branch not in ("naslib", "original"):
-        raise InvalidInputError(f"epe_nas branch must be 'naslib' or 'original', got {branch!r}")
     if not ctx.labels_given:
         raise NotApplicableError("needs real class labels")
     jac = ctx.require("jacobian").to(torch.float64).cpu().numpy()

@@ -9,10 +9,12 @@ are negated) and records the orientation.
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from zeronas.errors import InvalidInputError
+from zeronas.errors import InvalidInputError, UnknownNameError
 from zeronas.registry import Registry
 
 #: what a proxy may ask of the engine
@@ -40,20 +42,62 @@ class ProxySpec:
     description: str
     family: str
     defaults: dict[str, object] = field(default_factory=dict)
+    #: smallest batch the definition makes sense for (a B x B kernel or correlation needs 2)
+    min_batch: int = 1
+    #: `check(options)` raises InvalidInputError for values out of range (after the type checks)
+    check: Callable[[dict[str, object]], None] | None = None
 
     @property
     def orientation(self) -> str:
         return "as is" if self.higher_is_better else "negated (raw value: lower is better)"
 
     def check_options(self, options: dict[str, object]) -> dict[str, object]:
-        """Merge `options` over the defaults; unknown keys give a one-line error."""
+        """Merge `options` over the defaults; unknown keys, wrong types or ranges give a one-line error."""
         unknown = set(options) - set(self.defaults)
         if unknown:
             known = ", ".join(sorted(self.defaults)) or "none"
             raise InvalidInputError(
-                f"unknown option(s) {', '.join(sorted(unknown))} for proxy {self.name!r} (known: {known})"
+                f"unknown option(s) {', '.join(sorted(map(str, unknown)))} for proxy {self.name!r} (known: {known})"
             )
-        return {**self.defaults, **options}
+        for key, value in options.items():
+            _check_type(self.name, key, value, self.defaults[key])
+        merged = {**self.defaults, **options}
+        if self.check is not None:
+            self.check(merged)
+        return merged
+
+
+def _check_type(proxy: str, key: str, value: object, default: object) -> None:
+    """`value` must have the type of the option's default (ints for ints, finite numbers for floats)."""
+    if default is None:
+        return
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        want = "a finite number" if isinstance(default, float) else type(default).__name__
+        raise InvalidInputError(f"option {key!r} of proxy {proxy!r} must be {want}, got {value!r}")
+
+
+def check_range(proxy: str, options: dict[str, object], key: str, low: float, high: float | None = None) -> None:
+    """Raise a one-line InvalidInputError unless low <= options[key] (<= high)."""
+    value = options[key]
+    if value < low or (high is not None and value > high):  # type: ignore[operator]
+        bound = f">= {low:g}" if high is None else f"in {low:g}..{high:g}"
+        raise InvalidInputError(f"option {key!r} of proxy {proxy!r} must be {bound}, got {value!r}")
+
+
+def check_choice(proxy: str, options: dict[str, object], key: str, choices: tuple[str, ...]) -> None:
+    """Raise a one-line InvalidInputError unless options[key] is one of `choices`."""
+    if options[key] not in choices:
+        raise InvalidInputError(
+            f"option {key!r} of proxy {proxy!r} must be one of {', '.join(choices)}, got {options[key]!r}"
+        )
 
 
 _PROXIES: Registry[ProxySpec] = Registry("proxy")
@@ -66,10 +110,14 @@ def register_proxy(
     needs: Iterable[str] = ("own",),
     description: str | None = None,
     family: str = "other",
+    min_batch: int = 1,
+    check: Callable[[dict[str, object]], None] | None = None,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Decorator registering `fn(ctx, **options) -> float` as proxy `name`.
 
-    Keyword arguments of `fn` after the context become the proxy's options, with their defaults.
+    Keyword arguments of `fn` after the context become the proxy's options, with their defaults;
+    values must have the default's type, and `check(options)` may reject ranges at the call's edge.
+    Batches smaller than `min_batch` make the proxy not applicable.
     """
     needs_set = frozenset(needs)
     bad = needs_set - NEEDS
@@ -80,7 +128,8 @@ def register_proxy(
         params = list(inspect.signature(fn).parameters.values())[1:]
         defaults = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
         doc = description or (inspect.getdoc(fn) or name).splitlines()[0]
-        _PROXIES.add(name, ProxySpec(name, fn, higher_is_better, needs_set, doc, family, defaults))
+        spec = ProxySpec(name, fn, higher_is_better, needs_set, doc, family, defaults, min_batch, check)
+        _PROXIES.add(name, spec)
         return fn
 
     return wrap
@@ -88,6 +137,12 @@ def register_proxy(
 
 def get_proxy(name: str) -> ProxySpec:
     """The spec of a registered proxy; unknown names give a one-line error with suggestions."""
+    if not isinstance(name, str):
+        raise InvalidInputError(f"proxy names must be strings, got {type(name).__name__} {name!r}")
+    if name not in _PROXIES:
+        same = [n for n in _PROXIES.names() if n.lower() == name.lower()]
+        if same:
+            raise UnknownNameError(f"unknown proxy {name!r}; did you mean {same[0]}? (names are lower-case)")
     return _PROXIES.get(name)
 
 
@@ -100,9 +155,13 @@ def resolve_proxies(proxies: str | Iterable[str]) -> list[str]:
     """'all', a comma-separated string, or a list of names -> validated unique names in order."""
     if isinstance(proxies, str):
         proxies = list_proxies() if proxies.strip() == "all" else [p.strip() for p in proxies.split(",")]
+    elif not isinstance(proxies, Iterable):
+        raise InvalidInputError(
+            f"proxies must be 'all', a comma-separated string or a list of names, got {type(proxies).__name__}"
+        )
     names: list[str] = []
     for name in proxies:
-        if not name:
+        if name == "":
             continue
         get_proxy(name)
         if name not in names:

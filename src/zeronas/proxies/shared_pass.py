@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from zeronas.errors import InvalidInputError, NotApplicableError
-from zeronas.proxies.context import ProxyContext, is_relu, logits_of, prunable_layers
+from zeronas.errors import InvalidInputError, NotApplicableError, ZeronasError
+from zeronas.proxies.context import ProxyContext, check_labels, classifier_logits, is_relu, prunable_layers
 
 #: float32 holds integer sums of 0/1 codes exactly up to 2**24 units
 _EXACT_FLOAT32_UNITS = 1 << 24
@@ -164,6 +164,17 @@ def _hessian_grads(layers: list, weights: list[torch.Tensor], grads: tuple) -> d
     return {name: (h.detach() if h is not None else None) for (name, _), h in zip(layers, hg, strict=True)}
 
 
+def _gradient_problem(ctx: ProxyContext, weights: list[torch.Tensor]) -> ZeronasError | None:
+    """Why no CE-loss gradient can be taken (no Conv/Linear weights, labels outside the outputs), or None."""
+    if not weights:
+        return NotApplicableError("the model has no Conv/Linear weights")
+    try:
+        check_labels(ctx.y, int(ctx.num_classes or 0))
+    except InvalidInputError as exc:
+        return exc
+    return None
+
+
 def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
     """Fill `ctx` with the artifacts in `needs`; return seconds spent per artifact ('forward' too)."""
     seconds: dict[str, float] = {}
@@ -179,9 +190,8 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
             sdpa_kernel([SDPBackend.MATH]) if "hessian" in needs else contextlib.nullcontext(),
             torch.set_grad_enabled(backward),  # a forward-only pass (NASWOT) records no graph
         ):
-            logits = logits_of(net(x))
-        if logits.ndim != 2:
-            raise NotApplicableError(f"logits must be 2-D (batch x classes), got shape {tuple(logits.shape)}")
+            # the Jacobian leaf stays untouched by a model that writes into its input
+            logits = classifier_logits(net(x.clone() if x.requires_grad else x), ctx.batch_size)
         ctx.logits = logits.detach()
         ctx.num_classes = int(logits.shape[1])
         layers = prunable_layers(net)
@@ -191,12 +201,12 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
         pending = [n for n in ("jacobian", "ntk", "hessian") if n in needs]
 
         grads: tuple = ()
-        if want_grads:
+        problem = _gradient_problem(ctx, weights) if want_grads else None
+        if problem is not None:  # the loss-gradient artifacts fail; Jacobian, NTK and ReLU codes go on
+            ctx.missing.update(dict.fromkeys(("grads", "fisher", "hessian_grads"), problem))
+            pending = [n for n in pending if n != "hessian"]
+        elif want_grads:
             start = time.perf_counter()
-            if int(ctx.y.max()) >= ctx.num_classes:
-                raise InvalidInputError(
-                    f"labels go up to {int(ctx.y.max())} but the model has {ctx.num_classes} outputs"
-                )
             loss = F.cross_entropy(logits, ctx.y)
             hooks.armed = True
             grads = torch.autograd.grad(
@@ -210,16 +220,26 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
         if "jacobian" in needs:
             start = time.perf_counter()
             pending.remove("jacobian")
-            (jac,) = torch.autograd.grad(logits, x, torch.ones_like(logits), retain_graph=bool(pending))
-            ctx.jacobian = jac.detach().reshape(jac.shape[0], -1)
+            jac = None
+            if logits.requires_grad:
+                (jac,) = torch.autograd.grad(
+                    logits, x, torch.ones_like(logits), retain_graph=bool(pending), allow_unused=True
+                )
+            if jac is None:
+                ctx.missing["jacobian"] = NotApplicableError("the logits do not depend on the input")
+            else:
+                ctx.jacobian = jac.detach().reshape(jac.shape[0], -1)
             seconds["jacobian"] = time.perf_counter() - start
         if "ntk" in needs:
             start = time.perf_counter()
             pending.remove("ntk")
             params = [p for name, p in net.named_parameters() if "weight" in name]
-            ctx.ntk_gram = _ntk_gram(logits, params, retain=bool(pending))
+            if params:
+                ctx.ntk_gram = _ntk_gram(logits, params, retain=bool(pending))
+            else:
+                ctx.missing["ntk_gram"] = NotApplicableError("the model has no weight parameters")
             seconds["ntk"] = time.perf_counter() - start
-        if "hessian" in needs:
+        if "hessian" in pending:
             start = time.perf_counter()
             try:
                 ctx.hessian_grads = _hessian_grads(layers, weights, grads)

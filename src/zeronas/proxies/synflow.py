@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from zeronas.errors import NotApplicableError
-from zeronas.proxies.context import ProxyContext, logits_of, prunable_weights
+from zeronas.proxies.context import ProxyContext, classifier_logits, prunable_weights
 from zeronas.proxies.registry import register_proxy
 
 _BN = (nn.modules.batchnorm._BatchNorm,)
@@ -41,10 +41,12 @@ def _compute_synflow_grads(ctx: ProxyContext) -> list[tuple[torch.Tensor, torch.
     weights = prunable_weights(net)
     ones = torch.ones((1, *ctx.input_shape), dtype=torch.float64, device=ctx.x.device)
     try:
-        total = logits_of(net(ones)).sum()
+        total = classifier_logits(net(ones), 1).sum()
     finally:
         for handle in handles:
             handle.remove()
+    if not weights:  # checked after the forward: a model that raises reports its own failure first
+        raise NotApplicableError("the model has no Conv/Linear weights")
     grads = torch.autograd.grad(total, list(weights.values()), allow_unused=True)
     pairs = [(w.detach(), g) for w, g in zip(weights.values(), grads, strict=True) if g is not None]
     if not pairs:

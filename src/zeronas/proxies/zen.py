@@ -7,9 +7,9 @@ import math
 import torch
 from torch import nn
 
-from zeronas.errors import NotApplicableError
+from zeronas.errors import InvalidInputError, NotApplicableError
 from zeronas.proxies.context import ProxyContext
-from zeronas.proxies.registry import register_proxy
+from zeronas.proxies.registry import check_range, register_proxy
 
 _BN2D = nn.BatchNorm2d
 
@@ -49,7 +49,13 @@ def _collect_input(store: list[torch.Tensor]):
     return hook
 
 
-@register_proxy("zen", needs=("own",), family="zen")
+def _check(options: dict[str, object]) -> None:
+    check_range("zen", options, "repeat", 1)
+    if not options["mixup_gamma"] > 0:
+        raise InvalidInputError(f"option 'mixup_gamma' of proxy 'zen' must be > 0, got {options['mixup_gamma']!r}")
+
+
+@register_proxy("zen", needs=("own",), family="zen", check=_check)
 def zen(ctx: ProxyContext, repeat: int = 1, mixup_gamma: float = 1e-2) -> float:
     """ln E|φ(x) - φ(x + αε)| + Σ_BN ln sqrt(mean running_var), on a N(0,1)-initialised copy."""
     values = []
@@ -61,10 +67,11 @@ def zen(ctx: ProxyContext, repeat: int = 1, mixup_gamma: float = 1e-2) -> float:
         handle = _feature_module(net).register_forward_pre_hook(_collect_input(features))
         x = ctx.randn(f"zen-x-{r}", *ctx.x.shape)
         eps = ctx.randn(f"zen-eps-{r}", *ctx.x.shape)
+        perturbed = x + mixup_gamma * eps  # formed before the first pass: a model may write into its input
         try:
             with torch.no_grad():
                 net(x)
-                net(x + mixup_gamma * eps)
+                net(perturbed)
         finally:
             handle.remove()
         delta = (features[0] - features[1]).abs().flatten(1).sum(1).mean().item()

@@ -6,14 +6,18 @@ import torch
 import torch.nn.functional as F
 
 from zeronas.errors import NotApplicableError
-from zeronas.proxies.context import ProxyContext, logits_of, prunable_weights
+from zeronas.proxies.context import ProxyContext, check_labels, classifier_logits, prunable_weights
 from zeronas.proxies.registry import register_proxy
 
 
 def _loss_grads(ctx: ProxyContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor | None]:
     net = ctx.copy_model()
     weights = prunable_weights(net)
-    loss = F.cross_entropy(logits_of(net(x)), y)
+    logits = classifier_logits(net(x.clone()), x.shape[0])  # a fresh input: models may write into it
+    if not weights:
+        raise NotApplicableError("the model has no Conv/Linear weights")
+    check_labels(y, logits.shape[1])
+    loss = F.cross_entropy(logits, y)
     grads = torch.autograd.grad(loss, list(weights.values()), allow_unused=True)
     return {n: (g.detach() if g is not None else None) for n, g in zip(weights, grads, strict=True)}
 
@@ -36,6 +40,8 @@ def zico(ctx: ProxyContext) -> float:
         if g1 is None or g2 is None:
             continue
         stack = torch.stack([g1.double().flatten(), g2.double().flatten()])
+        if not bool(torch.isfinite(stack).all()):
+            return float("nan")  # NaN/inf gradients: no ratio to take
         std = stack.std(0, unbiased=False)
         mean_abs = stack.abs().mean(0)
         keep = std != 0

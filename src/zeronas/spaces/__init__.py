@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
+from zeronas.errors import InvalidInputError
 from zeronas.registry import Registry
 from zeronas.spaces.base import SearchSpace
 
@@ -23,8 +25,21 @@ def register_space(name: str) -> Callable[[type[SearchSpace]], type[SearchSpace]
 
 
 def create_space(name: str, **kwargs: object) -> SearchSpace:
-    """Instantiate the space registered under `name` (aliases such as 'nasbench201' accepted)."""
-    return _SPACES.get(_ALIASES.get(name.lower(), name.lower()))(**kwargs)
+    """Instantiate the space registered under `name` (aliases such as 'nasbench201' accepted).
+
+    Keyword arguments the space's constructor does not take give a one-line error naming those it does.
+    """
+    if not isinstance(name, str):
+        raise InvalidInputError(f"search space name must be a string, got {type(name).__name__} {name!r}")
+    key = name.strip().lower()
+    cls = _SPACES.get(_ALIASES.get(key, key))
+    accepted = [p for p in inspect.signature(cls).parameters if p not in ("self", "args", "kwargs")]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise InvalidInputError(
+            f"unknown option(s) {', '.join(unknown)} for search space {cls.name!r} (known: {', '.join(accepted)})"
+        )
+    return cls(**kwargs)
 
 
 def list_spaces() -> list[str]:

@@ -7,11 +7,28 @@ what is wrong.
 
 from __future__ import annotations
 
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
 import numpy as np
 from torch import nn
+
+from zeronas.errors import InvalidInputError
+
+
+def check_count(value: object, what: str, minimum: int = 0) -> int:
+    """`value` as an int >= `minimum`; anything else (bools, floats, strings) gives a one-line error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidInputError(f"{what} must be an integer, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise InvalidInputError(f"{what} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_num_classes(num_classes: object, default: int) -> int:
+    """The class count for `build`: `default` when None, else a positive integer."""
+    return default if num_classes is None else check_count(num_classes, "num_classes", 1)
 
 
 class SearchSpace(ABC):
@@ -68,10 +85,21 @@ class SearchSpace(ABC):
         raise NotImplementedError(f"space {self.name!r} cannot be enumerated")
 
     def sample_many(self, n: int, rng: np.random.Generator, unique: bool = True) -> list[str]:
-        """Draw `n` keys; with `unique`, without repetition (capped at the space size)."""
+        """Draw `n` keys; with `unique`, without repetition.
+
+        More distinct keys than a finite space holds is an error raised at once (the draw would
+        never end); `n` equal to the size returns the whole space in enumeration order.
+        """
+        n = check_count(n, "the number of architectures to sample")
+        if not isinstance(rng, np.random.Generator):
+            raise InvalidInputError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         if not unique:
             return [self.sample(rng) for _ in range(n)]
-        if self.size is not None and n >= self.size:
+        if self.size is not None and n > self.size:
+            raise InvalidInputError(
+                f"cannot sample {n:,} distinct architectures: space {self.name!r} has {self.size:,}"
+            )
+        if self.size is not None and n == self.size:
             return list(self.enumerate())
         seen: dict[str, None] = {}
         while len(seen) < n:

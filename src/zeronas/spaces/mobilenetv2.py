@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from zeronas.errors import InvalidArchError
+from zeronas.errors import InvalidArchError, InvalidInputError
 from zeronas.spaces import register_space
-from zeronas.spaces.base import SearchSpace
+from zeronas.spaces.base import SearchSpace, check_count, check_num_classes
 
 STEM_CHANNELS = 32
 FIRST_CHANNELS = 16
@@ -48,6 +48,17 @@ def make_divisible(value: float, divisor: int = 8) -> int:
 def _width_text(width: float) -> str:
     text = f"{width:g}"
     return text if "." in text else text + ".0"
+
+
+def _check_widths(widths: object) -> tuple[float, ...]:
+    """A non-empty tuple of distinct, positive, finite width multipliers."""
+    try:
+        values = tuple(float(w) for w in widths)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"mbv2 widths must be a sequence of numbers, got {widths!r}") from None
+    if not values or not all(math.isfinite(w) and w > 0 for w in values) or len(set(values)) != len(values):
+        raise InvalidInputError(f"mbv2 widths must be distinct positive numbers, got {widths!r}")
+    return values
 
 
 Block = tuple[int, int]  # (kernel, expansion)
@@ -113,10 +124,9 @@ class MobileNetV2Space(SearchSpace):
     ) -> None:
         if activation not in _ACTIVATIONS:
             raise InvalidArchError(f"mbv2 activation must be one of {', '.join(_ACTIVATIONS)}, got {activation!r}")
-        if resolution < 32:
-            raise InvalidArchError(f"mbv2 resolution must be at least 32, got {resolution}")
-        self.resolution, self.num_classes = int(resolution), int(num_classes)
-        self.widths, self.activation = tuple(float(w) for w in widths), activation
+        self.resolution = check_count(resolution, "mbv2 resolution", 32)
+        self.num_classes = check_count(num_classes, "mbv2 num_classes", 1)
+        self.widths, self.activation = _check_widths(widths), activation
 
     # --- keys ---------------------------------------------------------------------------------
     def parse(self, key: str) -> Arch:
@@ -255,9 +265,10 @@ class MobileNetV2Space(SearchSpace):
 
     def build(self, key: str, num_classes: int | None = None, **kwargs: object) -> nn.Module:
         if kwargs:
-            raise TypeError(f"unexpected options for mbv2 build: {', '.join(kwargs)}")
+            raise InvalidInputError(f"unexpected options for mbv2 build: {', '.join(kwargs)}")
+        classes = check_num_classes(num_classes, self.num_classes)
         plan, stem, head = self.plan(key)
-        return MobileNetV2Net(plan, stem, head, num_classes or self.num_classes, self.activation)
+        return MobileNetV2Net(plan, stem, head, classes, self.activation)
 
     def count(self, key: str, num_classes: int | None = None, resolution: int | None = None) -> dict[str, int]:
         """Exact {'params', 'flops', 'macs'} of `build(key)` at batch 1, without building it.

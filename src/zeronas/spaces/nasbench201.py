@@ -20,9 +20,9 @@ import numpy as np
 from torch import nn
 
 from zeronas.config import data_file
-from zeronas.errors import InvalidArchError
+from zeronas.errors import InvalidArchError, InvalidInputError
 from zeronas.spaces import register_space
-from zeronas.spaces.base import SearchSpace
+from zeronas.spaces.base import SearchSpace, check_count, check_num_classes
 from zeronas.spaces.nb201_model import OP_NAMES, TinyNetwork
 
 NUM_EDGES = 6
@@ -73,6 +73,11 @@ def genotype(ops: tuple[int, ...]) -> tuple[tuple[tuple[str, int], ...], ...]:
     return tuple(tuple((OP_NAMES[ops[EDGES.index((s, t))]], s) for s in range(t)) for t in range(1, 4))
 
 
+def _is_int(value: object) -> bool:
+    """An integer that is not a bool (True is no op index or benchmark index)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
 @functools.lru_cache(maxsize=4)
 def _index_table(path: str) -> tuple[list[str], dict[str, int]]:
     import pandas as pd
@@ -90,18 +95,18 @@ class NasBench201Space(SearchSpace):
     num_classes = 10
 
     def __init__(self, channels: int = 16, cells_per_stage: int = 5, data_dir: str | os.PathLike | None = None):
-        self.channels = channels
-        self.cells_per_stage = cells_per_stage
+        self.channels = check_count(channels, "nb201 channels", 1)
+        self.cells_per_stage = check_count(cells_per_stage, "nb201 cells_per_stage", 1)
         self.data_dir = data_dir
 
     # --- keys ---------------------------------------------------------------------------------
     def ops(self, key: str | int | tuple[int, ...]) -> tuple[int, ...]:
         """Op indices (source-major) of any accepted key form."""
         if isinstance(key, tuple | list):
-            if len(key) != NUM_EDGES or not all(isinstance(o, int | np.integer) and 0 <= o < NUM_OPS for o in key):
+            if len(key) != NUM_EDGES or not all(_is_int(o) and 0 <= o < NUM_OPS for o in key):
                 raise InvalidArchError(f"NB201 op tuple needs 6 ints in 0..4, got {key!r}")
             return tuple(int(o) for o in key)
-        if isinstance(key, int | np.integer):
+        if _is_int(key):
             return string_to_ops(self.arch_of_index(int(key)))
         if not isinstance(key, str):
             raise InvalidArchError(f"NB201 key must be a string, got {type(key).__name__}")
@@ -191,10 +196,10 @@ class NasBench201Space(SearchSpace):
     # --- models -------------------------------------------------------------------------------
     def build(self, key: str, num_classes: int | None = None, **kwargs: object) -> nn.Module:
         if kwargs:
-            raise TypeError(f"unexpected options for nb201 build: {', '.join(kwargs)}")
+            raise InvalidInputError(f"unexpected options for nb201 build: {', '.join(kwargs)}")
         return TinyNetwork(
             genotype(self.ops(key)),
-            num_classes=num_classes or self.num_classes,
+            num_classes=check_num_classes(num_classes, self.num_classes),
             channels=self.channels,
             cells_per_stage=self.cells_per_stage,
         )
