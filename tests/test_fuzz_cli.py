@@ -178,6 +178,9 @@ def test_pareto_bad_values(cli, tmp_path, extra, fragment):
 
 OTHER_CASES = [
     (("rank", "--sample", "0"), "--sample"),
+    (("rank", "--sample", "20000"), "15,625"),
+    (("pareto", "--no-store", "--sample", "20000"), "15,625"),
+    (("hardware", "measure", "--sample", "20000"), "15,625"),
     (("rank", "--space", "nope"), "nope"),
     (("rank", "--top", "0"), "--top"),
     (("hardware", "cost", "--cost", "nope", ARCH), "nope"),

@@ -18,6 +18,7 @@ from zeronas.cli.executor_opts import BackendOption, RayAddressOption, make_back
 from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
+from zeronas.evaluation.sweep import check_sample
 from zeronas.spaces import create_space
 
 hardware_app = typer.Typer(
@@ -127,6 +128,8 @@ def measure_command(
     if all_cells == (sample is not None):
         raise InvalidInputError("give exactly one of --sample N or --all")
     search_space = create_space(space)
+    if sample is not None:
+        check_sample(search_space, sample)
     keys = (
         list(search_space.enumerate()) if all_cells else search_space.sample_many(sample, np.random.default_rng(seed))
     )

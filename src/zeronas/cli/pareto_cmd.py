@@ -31,7 +31,7 @@ from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.pareto import DEFAULT_QUANTILES
 from zeronas.evaluation.pareto_run import ParetoResult
-from zeronas.evaluation.sweep import parse_seeds
+from zeronas.evaluation.sweep import check_sample, parse_seeds
 
 DEFAULT_PROXIES = "params,flops,synflow,nwot"
 
@@ -160,6 +160,7 @@ def pareto_command(
     else:
         search_space = create_space(space)
         label = search_space.name
+        check_sample(search_space, sample or 200)
         keys = search_space.sample_many(sample or 200, np.random.default_rng(seed))
         settings = ScoreSettings(batch_size=batch_size, resolution=resolution, source=source)
         scorer = nb201_scorer(search_space, dataset, names, settings)

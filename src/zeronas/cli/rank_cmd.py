@@ -23,6 +23,7 @@ from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import ZeronasError
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, score_arch
+from zeronas.evaluation.sweep import check_sample
 from zeronas.proxies import resolve_proxies
 from zeronas.spaces import create_space
 
@@ -57,6 +58,7 @@ def rank_command(
     batch = cached_batch(info.name, batch_size, seed, None, source, None)
     note = "[yellow]synthetic batch[/]: " if batch.synthetic else ""
     console.print(f"{note}scoring {sample} {space} cells on {info.name} with {', '.join(names)} ({batch.source})")
+    check_sample(search_space, sample)
     keys = search_space.sample_many(sample, np.random.default_rng(seed))
     rows, failures = [], 0
     with progress_bar() as bar:

@@ -7,10 +7,23 @@ from pathlib import Path
 from zeronas.cli.app import DataDirOption, app, console
 from zeronas.cli.evaluate_cmd import MetricOption, OutOption, StoreOption, TopOption, frame_table
 from zeronas.config import use_data_dir
-from zeronas.errors import DataNotFoundError, InvalidInputError
+from zeronas.errors import InvalidInputError
 from zeronas.evaluation.report import write_report
 from zeronas.evaluation.results import format_summary
 from zeronas.store import ResultStore, default_store_path
+from zeronas.store.checks import unsafe_name
+
+
+def check_group_names(store: ResultStore) -> None:
+    """Report files are named space_dataset_settings: refuse a stored name that would leave --out."""
+    groups = store.groups()
+    for column in ("space", "dataset", "settings"):
+        bad = [str(v) for v in groups[column] if unsafe_name(str(v))]
+        if bad:
+            raise InvalidInputError(
+                f"result store {store.path} holds the {column} name {bad[0]!r}, which is not a plain name "
+                "(it has a path separator, control character or is '..'); report files are named after it"
+            )
 
 
 @app.command("report")
@@ -26,11 +39,11 @@ def report_command(
     if metric not in ("test", "val"):
         raise InvalidInputError(f"--metric must be 'test' or 'val', got {metric!r}")
     path = store or default_store_path()
-    if not Path(path).is_file():
-        raise DataNotFoundError(f"result store {path} not found; fill it with `zeronas evaluate --store {path}`")
-    files = write_report(ResultStore(path), out, metric, top)
+    opened = ResultStore(path, read_only=True)
+    check_group_names(opened)
+    files = write_report(opened, out, metric, top)
     for result in files.results:
-        console.print(frame_table(format_summary(result), f"{result.title}: mean ± std over seeds"))
+        console.print(frame_table(format_summary(result), f"{result.title}: mean ± sample std (ddof=1) over seeds"))
     console.print(f"report of {len(files.results)} group(s) from {path}")
     for line in files.skipped:
         console.print(f"  [yellow]left out:[/] {line}", highlight=False)

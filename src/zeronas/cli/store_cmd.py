@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from zeronas.cli.app import StoreOption, app, console
-from zeronas.errors import DataNotFoundError
 from zeronas.evaluation.sweep import parse_seeds
 from zeronas.store import ResultStore, default_store_path
 from zeronas.store.transfer import export_rows, import_rows
@@ -19,10 +18,8 @@ app.add_typer(store_app, name="store")
 
 
 def _existing(store: Path | None) -> ResultStore:
-    path = store or default_store_path()
-    if not Path(path).exists():
-        raise DataNotFoundError(f"result store {path} not found")
-    return ResultStore(path)
+    """The store to read, opened read-only: a missing or broken store is a one-line error, never created."""
+    return ResultStore(store or default_store_path(), read_only=True)
 
 
 @store_app.command("info")

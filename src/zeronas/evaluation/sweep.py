@@ -23,7 +23,7 @@ from zeronas.errors import InvalidInputError
 from zeronas.evaluation.backends import Backend, WorkerLost, get_backend
 from zeronas.evaluation.metrics import top_set
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, score_arch
-from zeronas.spaces import create_space
+from zeronas.spaces import SearchSpace, create_space
 from zeronas.store import ResultRow, ResultStore
 
 #: cell roles recorded in the store: drawn uniformly, or added as the top K% set (role "top:K")
@@ -93,6 +93,15 @@ def parse_seeds(text: str | int | Iterable[int]) -> list[int]:
     return sorted(seeds)
 
 
+def check_sample(space: SearchSpace, sample: int, option: str = "--sample") -> None:
+    """One-line error naming `option` when a finite space has fewer cells than asked for."""
+    if space.size is not None and sample > space.size:
+        raise InvalidInputError(
+            f"{option} {sample:,} exceeds the {space.size:,} cells of {space.name}; "
+            f"{option} {space.size} takes the whole space"
+        )
+
+
 @dataclass(frozen=True)
 class SweepPlan:
     """The cells of a sweep: a uniform sample and the top set added on purpose (may overlap)."""
@@ -124,11 +133,7 @@ def plan_sweep(
         raise InvalidInputError(f"--sample must be >= 0, got {sample}")
     dataset = get_dataset(dataset).name
     search_space = create_space(space)
-    if search_space.size is not None and sample > search_space.size:
-        raise InvalidInputError(
-            f"--sample {sample:,} exceeds the {search_space.size:,} cells of {space}; "
-            f"--sample {search_space.size} scores the whole space"
-        )
+    check_sample(search_space, sample)
     uniform = tuple(search_space.sample_many(sample, np.random.default_rng(sample_seed))) if sample else ()
     top: tuple[str, ...] = ()
     if include_top:

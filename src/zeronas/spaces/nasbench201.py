@@ -80,9 +80,10 @@ def _is_int(value: object) -> bool:
 
 @functools.lru_cache(maxsize=4)
 def _index_table(path: str) -> tuple[list[str], dict[str, int]]:
-    import pandas as pd
+    from zeronas.config import read_data_csv
 
-    frame = pd.read_csv(path, usecols=["nb201_index", "arch_str"]).sort_values("nb201_index")
+    frame = read_data_csv(path, ("nb201_index", "arch_str"), usecols=["nb201_index", "arch_str"])
+    frame = frame.sort_values("nb201_index")
     archs = frame["arch_str"].tolist()
     return archs, {a: i for i, a in enumerate(archs)}
 
