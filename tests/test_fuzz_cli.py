@@ -162,6 +162,9 @@ def test_search_bad_values(cli, tmp_path, extra, fragment):
 PARETO_CASES = [
     (("--seeds", "a,b"), "--seeds"),
     (("--quantiles", "x"), "--quantiles"),
+    (("--quantiles", "0.5,2"), "--quantiles"),
+    (("--budgets", "-3"), "--budgets"),
+    (("--budgets", "nan"), "--budgets"),
     (("--budgets", "1,y"), "--budgets"),
     (("--cost", "nope"), "nope"),
     (("--sample", "1"), "--sample"),

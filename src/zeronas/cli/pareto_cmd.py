@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated
@@ -36,13 +37,17 @@ from zeronas.evaluation.sweep import check_sample, parse_seeds
 DEFAULT_PROXIES = "params,flops,synflow,nwot"
 
 
-def _floats(text: str | None, what: str) -> list[float] | None:
+def _floats(text: str | None, what: str, low: float = 0.0, high: float = math.inf) -> list[float] | None:
+    """Comma-separated numbers in (low, high]; a one-line error naming `what` otherwise."""
     if not text:
         return None
     try:
-        return [float(v) for v in text.split(",") if v.strip()]
+        values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise InvalidInputError(f"{what} must be comma-separated numbers, got {text!r}") from None
+    if not all(low < v <= high for v in values):
+        raise InvalidInputError(f"{what} must lie in ({low:g}, {high:g}], got {text!r}")
+    return values
 
 
 def _show(result: ParetoResult) -> None:
@@ -138,6 +143,8 @@ def pareto_command(
     use_data_dir(data_dir)
     names = resolve_proxies(proxies)
     seed_list = parse_seeds(seeds)
+    budget_values = _floats(budgets, "--budgets")
+    quantile_values = _floats(quantiles, "--quantiles", high=1.0) or DEFAULT_QUANTILES
     if use_store and no_store:
         raise InvalidInputError("--use-store and --no-store contradict each other (the store is used by default)")
     result_store = open_result_store(store, not no_store)
@@ -198,8 +205,8 @@ def pareto_command(
         cost_model,
         table,
         truth_acc,
-        _floats(budgets, "--budgets"),
-        _floats(quantiles, "--quantiles") or DEFAULT_QUANTILES,
+        budget_values,
+        quantile_values,
         truth,
     )
     _show(result)
