@@ -321,7 +321,7 @@ def search_command(
         "space": vars(search_space),
         "proxy_seed": proxy_seed,
     }
-    run = run or default_run_id(algorithm, search_space, info.name, proxy.replace(",", "+"), seed, config)
+    run = check_run_id(run or default_run_id(algorithm, search_space, info.name, proxy.replace(",", "+"), seed, config))
     budgets = budget or []
     parse_budgets(budgets)  # one-line errors before anything is scored
     batch = cached_batch(

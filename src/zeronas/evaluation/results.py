@@ -17,11 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from zeronas.benchmarks.truth import ground_truth, spaces_with_ground_truth
-from zeronas.errors import ZeronasError
+from zeronas.errors import InvalidInputError, ZeronasError
 from zeronas.evaluation import plots
 from zeronas.evaluation.metrics import BEST_FOUND_RULE, RATIOS, STD_RULE, Evaluation, evaluate_rows, top_set
 from zeronas.evaluation.sweep import recorded_draws, recorded_tops
 from zeronas.store import ResultStore
+from zeronas.store.checks import unsafe_name
 
 _POPULATION = {
     "complete": "every cell of the set scored",
@@ -252,9 +253,11 @@ def write_tables(
     result: GroupResult, out_dir: str | os.PathLike, figures: dict[str, bytes] | None = None
 ) -> list[Path]:
     """CSV and JSON tables and PNG plots of one group into `out_dir`; return the paths written."""
+    ev, stem = result.evaluation, result.name
+    if unsafe_name(stem):
+        raise InvalidInputError(f"group name {stem!r} cannot name a file: it holds a path separator or '..'")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    ev, stem = result.evaluation, result.name
     written = []
     for name, frame in (
         ("summary", ev.summary),

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from zeronas.errors import InvalidInputError, ZeronasError
+from zeronas.store.checks import unsafe_name
 
 
 class ExportError(ZeronasError):
@@ -115,6 +116,8 @@ def export_model(
 
     Without the `export` extra the ONNX file is skipped and `ExportResult.onnx_skipped` says why.
     """
+    if unsafe_name(name):
+        raise InvalidInputError(f"export name {name!r} must be a plain file name (no path separator, no '..')")
     if len(input_shape) != 4:
         raise InvalidInputError(f"export input shape must be N x C x H x W, got {input_shape}")
     out = Path(out_dir)

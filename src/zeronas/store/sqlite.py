@@ -5,25 +5,26 @@ the store safe against `kill -9` (an interrupted transaction is rolled back) and
 writer processes (WAL journal, busy timeout, `BEGIN IMMEDIATE`). Every table has a UNIQUE key and
 rows go in with `INSERT OR IGNORE`, so writing the same result twice keeps the first and never
 duplicates it: a resumed sweep simply skips what is already there.
+
+Opening a store checks the file (checks.py: a folder, not SQLite, truncated, another program's
+database, read-only) and every SQLite failure later becomes one line naming the store file.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 
 from zeronas.errors import InvalidInputError, UnknownNameError
+from zeronas.store.checks import unsafe_name
+from zeronas.store.connection import BUSY_TIMEOUT_S, ENV_STORE, StoreConnection, default_store_path
 
-ENV_STORE = "ZERONAS_STORE"
+__all__ = ["BUSY_TIMEOUT_S", "COLUMNS", "ENV_STORE", "ResultRow", "ResultStore", "default_store_path"]
 #: columns of `ResultStore.frame`, in order
 COLUMNS = (
     "space",
@@ -40,30 +41,8 @@ COLUMNS = (
     "version",
 )
 _TRACE_KEYS = ("run", "step", "arch")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS results (
-    space TEXT NOT NULL, arch TEXT NOT NULL, dataset TEXT NOT NULL, proxy TEXT NOT NULL,
-    seed INTEGER NOT NULL, settings TEXT NOT NULL,
-    value REAL, status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', seconds REAL NOT NULL DEFAULT 0,
-    created TEXT NOT NULL, version TEXT NOT NULL,
-    UNIQUE (space, dataset, settings, arch, proxy, seed)
-);
-CREATE TABLE IF NOT EXISTS settings (digest TEXT PRIMARY KEY, json TEXT NOT NULL, created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS traces (
-    run TEXT NOT NULL, step INTEGER NOT NULL, arch TEXT NOT NULL, payload TEXT NOT NULL, created TEXT NOT NULL,
-    PRIMARY KEY (run, step)
-);
-CREATE TABLE IF NOT EXISTS cells (
-    space TEXT NOT NULL, dataset TEXT NOT NULL, role TEXT NOT NULL, arch TEXT NOT NULL, created TEXT NOT NULL,
-    UNIQUE (space, dataset, role, arch)
-);
-"""
-
-
-def default_store_path() -> Path:
-    """$ZERONAS_STORE, else ./zeronas-results/store.sqlite."""
-    env = os.environ.get(ENV_STORE)
-    return Path(env).expanduser() if env else Path.cwd() / "zeronas-results" / "store.sqlite"
+#: row fields that end up in file names (report tables are named space_dataset_settings)
+NAME_FIELDS = ("space", "dataset", "proxy", "settings")
 
 
 @dataclass(frozen=True)
@@ -119,6 +98,12 @@ def _row_tuple(row: ResultRow, created: str, version: str) -> tuple:
     for name in ("space", "arch", "dataset", "proxy", "settings", "status"):
         if not isinstance(getattr(row, name), str) or not getattr(row, name):
             raise InvalidInputError(f"ResultRow.{name} must be a non-empty string, got {getattr(row, name)!r}")
+    for name in NAME_FIELDS:
+        if unsafe_name(getattr(row, name)):
+            raise InvalidInputError(
+                f"ResultRow.{name} {getattr(row, name)!r} must be a plain name (no path separator, control "
+                "character or '..'): report file names are built from it"
+            )
     value = float(row.value)
     return (
         row.space,
@@ -136,84 +121,37 @@ def _row_tuple(row: ResultRow, created: str, version: str) -> tuple:
     )
 
 
-class ResultStore:
-    """Results of proxy evaluations in one SQLite file (created with its schema when missing)."""
+class ResultStore(StoreConnection):
+    """Results of proxy evaluations in one SQLite file (created with its schema when missing).
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
-        self.path = Path(path).expanduser() if path is not None else default_store_path()
-        self._conn: sqlite3.Connection | None = None
-        self._pid = -1
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection().executescript(_SCHEMA)
-
-    # --- connection ---------------------------------------------------------------------------
-    def _connection(self) -> sqlite3.Connection:
-        """One connection per process (a forked child opens its own)."""
-        if self._conn is None or self._pid != os.getpid():
-            try:
-                conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-                conn.execute("PRAGMA journal_mode=WAL")
-            except sqlite3.DatabaseError as exc:
-                raise InvalidInputError(f"cannot open result store {self.path}: {exc}") from None
-            conn.execute("PRAGMA busy_timeout=60000")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn, self._pid = conn, os.getpid()
-        return self._conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken with the write lock up front so concurrent writers queue."""
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def close(self) -> None:
-        """Close this process's connection (reopened on next use)."""
-        if self._conn is not None and self._pid == os.getpid():
-            self._conn.close()
-        self._conn = None
-
-    def __enter__(self) -> ResultStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __getstate__(self) -> dict:
-        return {"path": self.path}
-
-    def __setstate__(self, state: dict) -> None:
-        self.path, self._conn, self._pid = state["path"], None, -1
-
-    def __repr__(self) -> str:
-        return f"ResultStore({str(self.path)!r})"
+    `read_only`: open without ever writing (reports, exports; works on a store in a read-only
+    folder); a missing store is then an error instead of a new one. `timeout`: seconds a write waits
+    for another process's lock (default BUSY_TIMEOUT_S). Every failure is a one-line ZeronasError.
+    """
 
     # --- settings -----------------------------------------------------------------------------
     def register_settings(self, digest: str, settings: dict) -> None:
         """Record what a settings digest stands for (idempotent; a different dict for a known digest is an error)."""
         text = json.dumps(settings, sort_keys=True, default=_json_default)
-        with self._write() as conn:
+        with self.transaction() as conn:
             old = conn.execute("SELECT json FROM settings WHERE digest = ?", (digest,)).fetchone()
             if old is None:
                 conn.execute("INSERT INTO settings VALUES (?, ?, ?)", (digest, text, _now()))
             elif old[0] != text:
-                raise InvalidInputError(f"settings digest {digest} is already registered with other settings")
+                raise InvalidInputError(
+                    f"settings digest {digest} is already registered in {self.path} with other settings"
+                )
 
     def settings(self, digest: str) -> dict:
         """The settings dict registered for `digest`."""
-        row = self._connection().execute("SELECT json FROM settings WHERE digest = ?", (digest,)).fetchone()
-        if row is None:
+        rows = self._query("SELECT json FROM settings WHERE digest = ?", (digest,))
+        if not rows:
             raise UnknownNameError(f"settings digest {digest!r} is not registered in {self.path}")
-        return json.loads(row[0])
+        return json.loads(rows[0][0])
 
     def all_settings(self) -> dict[str, dict]:
         """Every registered digest -> its settings."""
-        rows = self._connection().execute("SELECT digest, json FROM settings ORDER BY rowid").fetchall()
+        rows = self._query("SELECT digest, json FROM settings ORDER BY rowid")
         return {digest: json.loads(text) for digest, text in rows}
 
     # --- results ------------------------------------------------------------------------------
@@ -223,7 +161,7 @@ class ResultStore:
         values = [_row_tuple(row, created, version) for row in rows]
         if not values:
             return 0
-        with self._write() as conn:
+        with self.transaction() as conn:
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO results (space, arch, dataset, proxy, seed, settings, value, status, reason, "
@@ -234,7 +172,7 @@ class ResultStore:
 
     def done(self, space: str, dataset: str, settings: str) -> set[tuple[str, str, int]]:
         """{(arch, proxy, seed)} already stored for (space, dataset, settings)."""
-        rows = self._connection().execute(
+        rows = self._query(
             "SELECT arch, proxy, seed FROM results WHERE space = ? AND dataset = ? AND settings = ?",
             (space, dataset, settings),
         )
@@ -265,7 +203,7 @@ class ResultStore:
                 params.extend(wanted)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         query = f"SELECT {', '.join(COLUMNS)} FROM results{where} ORDER BY rowid"
-        rows = self._connection().execute(query, params).fetchall()
+        rows = self._query(query, params)
         frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
         frame["seed"] = frame["seed"].astype("int64")
         frame["value"] = frame["value"].astype("float64")
@@ -280,28 +218,28 @@ class ResultStore:
             "ORDER BY MIN(rowid)"
         )
         columns = ["space", "dataset", "settings", "rows", "failed", "proxies", "seeds", "cells"]
-        return pd.DataFrame.from_records(self._connection().execute(query).fetchall(), columns=columns)
+        return pd.DataFrame.from_records(self._query(query), columns=columns)
 
     # --- cell roles (which cells a sweep drew uniformly, which it added as the top set) ---------
     def mark_cells(self, space: str, dataset: str, role: str, archs: Iterable[str]) -> int:
         """Record that `archs` of (space, dataset) play `role` (e.g. 'uniform', 'top'); idempotent."""
         created = _now()
         values = [(space, dataset, role, arch, created) for arch in archs]
-        with self._write() as conn:
+        with self.transaction() as conn:
             before = conn.total_changes
             conn.executemany("INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?, ?)", values)
             return conn.total_changes - before
 
     def cells(self, space: str, dataset: str, role: str) -> set[str]:
         """The archs of (space, dataset) marked with `role`."""
-        rows = self._connection().execute(
+        rows = self._query(
             "SELECT arch FROM cells WHERE space = ? AND dataset = ? AND role = ?", (space, dataset, role)
         )
         return {arch for (arch,) in rows}
 
     def roles(self, space: str, dataset: str) -> list[str]:
         """The cell roles recorded for (space, dataset)."""
-        rows = self._connection().execute(
+        rows = self._query(
             "SELECT DISTINCT role FROM cells WHERE space = ? AND dataset = ? ORDER BY role", (space, dataset)
         )
         return [role for (role,) in rows]
@@ -313,21 +251,17 @@ class ResultStore:
         if clash:
             raise InvalidInputError(f"trace payload may not use the reserved key(s) {', '.join(sorted(clash))}")
         text = json.dumps(payload, default=_json_default)
-        with self._write() as conn:
+        with self.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO traces VALUES (?, ?, ?, ?, ?)", (run, int(step), arch, text, _now()))
 
     def trace(self, run: str) -> pd.DataFrame:
         """The candidates of `run` in step order: columns run, step, arch and every payload key."""
-        rows = (
-            self._connection()
-            .execute("SELECT step, arch, payload FROM traces WHERE run = ? ORDER BY step", (run,))
-            .fetchall()
-        )
+        rows = self._query("SELECT step, arch, payload FROM traces WHERE run = ? ORDER BY step", (run,))
         records = [{"run": run, "step": int(step), "arch": arch, **json.loads(payload)} for step, arch, payload in rows]
         frame = pd.DataFrame.from_records(records)
         return frame if records else pd.DataFrame(columns=list(_TRACE_KEYS))
 
     def runs(self) -> list[str]:
         """Names of the stored search runs, in the order they were first written."""
-        rows = self._connection().execute("SELECT run FROM traces GROUP BY run ORDER BY MIN(rowid)")
+        rows = self._query("SELECT run FROM traces GROUP BY run ORDER BY MIN(rowid)")
         return [run for (run,) in rows]
