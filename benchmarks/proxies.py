@@ -8,7 +8,12 @@ measured in the same run on the same batch:
 and the ratios `suite / fwd+bwd` (also without the per-sample proxies ntk_cond and gradsign) and
 `separate / fused`. Results go to JSON with the machine description.
 
+`--quick` (about 2 minutes) measures only the median NB201 cell, once, and prints the ratios the
+speed targets are stated in: ntk_cond, the six survey gradient proxies fused and computed
+separately, the cheap set and the whole registry, each over one plain forward+backward.
+
     python benchmarks/proxies.py [--batch-size 64] [--threads 1] [--repeats 3] [--out results.json]
+    python benchmarks/proxies.py --quick
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ from zeronas.proxies import list_proxies
 from zeronas.spaces.zoo import build_named_model
 
 PER_SAMPLE = ("ntk_cond", "gradsign")
+#: the survey's gradient proxies, computed by the peer (zero-cost-nas) each with its own model copy and passes
+SURVEY_GRADIENT = ("grad_norm", "snip", "grasp", "fisher", "jacob_cov", "synflow")
+CHEAP = ("params", "flops", "synflow", "nwot")
+DEFAULT_OUT = Path("benchmarks/results/proxies.json")
 
 
 def nb201_cells(dataset: str) -> dict[str, str]:
@@ -98,6 +107,49 @@ def bench_model(name: str, model: torch.nn.Module, batch: zeronas.Batch, repeats
     return result
 
 
+def timed_score(model: torch.nn.Module, batch: zeronas.Batch, proxies: list[str] | tuple[str, ...]) -> float:
+    """Seconds of one engine call (model copy included, as a user's `zeronas.score` pays it)."""
+    start = time.perf_counter()
+    zeronas.score(model, batch, list(proxies), seed=0)
+    return time.perf_counter() - start
+
+
+def quick(model: torch.nn.Module, batch: zeronas.Batch) -> dict:
+    """The speed-target ratios on one model, each measured once after a warm-up pass."""
+    timed_score(model, batch, CHEAP)  # warm-up: allocator, kernels, cached FLOPs counter
+    baseline = fwd_bwd_seconds(model, batch, 3)
+    fused_gradient = timed_score(model, batch, SURVEY_GRADIENT)
+    separate_gradient = sum(timed_score(model, batch, [p]) for p in SURVEY_GRADIENT)
+    seconds = {
+        "fwd_bwd": baseline,
+        "ntk_cond": timed_score(model, batch, ["ntk_cond"]),
+        "grasp": timed_score(model, batch, ["grasp"]),
+        "survey_gradient_fused": fused_gradient,
+        "survey_gradient_separate": separate_gradient,
+        "cheap_set": timed_score(model, batch, CHEAP),
+        "registry": timed_score(model, batch, list_proxies()),
+    }
+    ratios = {f"{k}_over_fwd_bwd": v / baseline for k, v in seconds.items() if k != "fwd_bwd"}
+    ratios["survey_gradient_separate_over_fused"] = separate_gradient / fused_gradient
+    return {"seconds": seconds, "ratios": ratios}
+
+
+def run_quick(args: argparse.Namespace) -> None:
+    info = zeronas.data.get_dataset(args.dataset)
+    name, key = "nb201-median", nb201_cells(args.dataset)["nb201-median"]
+    model = build_seeded(zeronas.create_space("nb201"), key, info.num_classes, 0)
+    batch = zeronas.load_batch(args.dataset, args.batch_size, 0)
+    result = {"model": name, "arch": key, **quick(model, batch)}
+    print(f"{name} ({key}), batch {args.batch_size} of {batch.source}, {torch.get_num_threads()} thread(s)")
+    print(f"  one plain forward+backward: {result['seconds']['fwd_bwd']:.3f} s")
+    for label, value in result["ratios"].items():
+        print(f"  {label:42s} {value:7.2f}x")
+    out = args.out if args.out != DEFAULT_OUT else DEFAULT_OUT.with_name("proxies_quick.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine(), "batch_size": args.batch_size, **result}, indent=2))
+    print(f"saved {out}")
+
+
 def machine() -> dict:
     return {
         "platform": platform.platform(),
@@ -117,9 +169,13 @@ def main() -> None:
     parser.add_argument("--dataset", default="cifar10")
     parser.add_argument("--resnet-resolution", type=int, default=64)
     parser.add_argument("--skip-resnet", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/proxies.json"))
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--quick", action="store_true", help="Only the target ratios on the median NB201 cell.")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.quick:
+        run_quick(args)
+        return
     info = zeronas.data.get_dataset(args.dataset)
     space = zeronas.create_space("nb201")
     results = []
