@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zeronas.evaluation.backends import get_backend
 from zeronas.evaluation.scoring import ScoreSettings
+from zeronas.executors import get_backend
 from zeronas.hardware.measured import MeasuredLatency, measure_cells
 from zeronas.search import search
 from zeronas.spaces import create_space

@@ -35,9 +35,9 @@ import numpy as np
 import torch
 
 from zeronas.data import get_dataset
-from zeronas.evaluation.backends import WorkerLost, cpu_count, get_backend
 from zeronas.evaluation.scoring import ScoreSettings
 from zeronas.evaluation.sweep import CellTask, compute_task, failed_rows, pending_tasks, pin_source
+from zeronas.executors import WorkerLost, cpu_count, get_backend
 from zeronas.proxies import resolve_proxies
 from zeronas.spaces import create_space
 from zeronas.store import ResultRow, ResultStore

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 
 from zeronas.benchmarks import nb201_accuracy
-from zeronas.benchmarks.importers import data_inventory, import_nasbench201, import_suite_zero
+from zeronas.benchmarks.importers import import_nasbench201, import_suite_zero
 from zeronas.benchmarks.reference import load_reference_full, load_reference_zc
 from zeronas.benchmarks.truth import ground_truth
 from zeronas.cli import main
 from zeronas.config import find_data_dir
+from zeronas.datacheck import data_inventory
 from zeronas.errors import DataNotFoundError, InvalidInputError, UnknownNameError, ZeronasError
 from zeronas.spaces import create_space
 from zeronas.spaces.nasbench201 import ops_to_string

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from zeronas.benchmarks import nb201_accuracy
-from zeronas.benchmarks.importers import data_inventory
 from zeronas.benchmarks.reference import load_reference_zc
 from zeronas.data import load_batch
-from zeronas.data.check import check_data
+from zeronas.datacheck import check_data, data_inventory
 from zeronas.errors import InvalidInputError
 
 GOOD = {

@@ -124,7 +124,7 @@ def test_table_is_resumable_and_runs_compare(store):
 
 def test_a_cell_that_fails_is_an_error_row_and_workers_must_time_the_named_device(store, monkeypatch):
     from zeronas.errors import ZeronasError
-    from zeronas.evaluation.backends import get_backend
+    from zeronas.executors import get_backend
     from zeronas.hardware import measured
     from zeronas.spaces import create_space
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from zeronas.errors import InvalidInputError, ZeronasError
-from zeronas.evaluation.backends import WorkerLost, get_backend, list_backends
 from zeronas.evaluation.scoring import ScoreSettings
 from zeronas.evaluation.sweep import SweepPlan, pin_source, run_sweep
+from zeronas.executors import WorkerLost, get_backend, list_backends
 from zeronas.spaces import create_space
 from zeronas.store import ResultStore
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from zeronas.errors import InvalidInputError
-from zeronas.evaluation.backends import Backend, get_backend
 from zeronas.evaluation.scoring import ScoreSettings
+from zeronas.executors import Backend, get_backend
 from zeronas.search import search
 from zeronas.spaces import create_space
 from zeronas.store import ResultStore

@@ -16,7 +16,6 @@ from torch import nn
 
 from zeronas.config import find_data_dir
 from zeronas.errors import InvalidInputError
-from zeronas.evaluation.backends import LocalBackend, WorkerLost, get_backend, list_backends
 from zeronas.evaluation.metrics import top_set
 from zeronas.evaluation.scoring import ScoreSettings
 from zeronas.evaluation.sweep import (
@@ -28,6 +27,7 @@ from zeronas.evaluation.sweep import (
     run_sweep,
     uniform_role,
 )
+from zeronas.executors import LocalBackend, WorkerLost, get_backend, list_backends
 from zeronas.spaces import list_spaces, register_space
 from zeronas.spaces.nasbench201 import NasBench201Space, ops_to_string
 from zeronas.store import ResultStore

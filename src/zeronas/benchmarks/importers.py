@@ -26,7 +26,7 @@ from zeronas.errors import DataNotFoundError, InvalidInputError, UnknownNameErro
 from zeronas.spaces import create_space
 
 ENV_USER_DATA = "XDG_DATA_HOME"
-__all__ = ["KNOWN_FILES", "data_inventory", "import_nasbench201", "import_suite_zero", "user_data_dir"]
+__all__ = ["KNOWN_FILES", "import_nasbench201", "import_suite_zero", "user_data_dir"]
 
 
 def user_data_dir() -> Path:
@@ -126,24 +126,3 @@ def import_suite_zero(path: str | os.PathLike, out_dir: str | os.PathLike, datas
         out = Path(out_dir).expanduser() / "benchmarks" / "reference_zc" / f"nasbench201__{name}.json"
         written.append(_write_atomic(out, json.dumps(normalised)))
     return written
-
-
-def data_inventory(data_dir: str | os.PathLike) -> pd.DataFrame:
-    """What a data directory holds: one row per known table (present or missing), with size and rows.
-
-    Every present file is opened: `problem` says why one cannot be read (truncated, corrupt), else is empty.
-    """
-    from zeronas.data.check import open_data
-
-    rows = [
-        {
-            "file": item.file,
-            "what": item.what,
-            "present": item.status != "missing",
-            "rows": item.rows,
-            "bytes": item.bytes,
-            "problem": item.detail if item.broken else "",
-        }
-        for item in open_data(data_dir)
-    ]
-    return pd.DataFrame(rows, columns=["file", "what", "present", "rows", "bytes", "problem"])

@@ -9,10 +9,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from zeronas.benchmarks.importers import data_inventory, import_nasbench201, import_suite_zero, user_data_dir
+from zeronas.benchmarks.importers import import_nasbench201, import_suite_zero, user_data_dir
 from zeronas.cli.app import DataDirOption, app, console
 from zeronas.config import ENV_DATA_DIR, check_data_dir, find_data_dir
-from zeronas.data.check import check_data
+from zeronas.datacheck import check_data, data_inventory
 from zeronas.errors import DataNotFoundError, InvalidInputError
 
 data_app = typer.Typer(help="Inspect the data directory and import official benchmark files.", no_args_is_help=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from zeronas.errors import InvalidInputError
-from zeronas.evaluation.backends import Backend, cpu_count, get_backend, list_backends
+from zeronas.executors import Backend, cpu_count, get_backend, list_backends
 
 #: workers on this machine: more processes than this per CPU only thrash (and each holds ~0.6 GB)
 MAX_WORKERS_PER_CPU = 4

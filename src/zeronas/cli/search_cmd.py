@@ -37,8 +37,8 @@ from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError, ZeronasError
-from zeronas.evaluation.backends import Backend
 from zeronas.evaluation.scoring import ScoreSettings, build_seeded, cached_batch, default_workers
+from zeronas.executors import Backend
 from zeronas.search import SearchResult, get_algorithm, nb201_ground_truth, plot_front, plot_trace, search
 from zeronas.search.budget import parse_budgets
 from zeronas.search.export import export_model

@@ -1,15 +1,12 @@
 """Input batches (npz files, image folders, synthetic), data-set metadata and data-directory checks."""
 
 from zeronas.data.batch import Batch, batch_from_arrays, folder_batch, load_batch, npz_batch, synthetic_batch
-from zeronas.data.check import FileCheck, check_data
 from zeronas.data.datasets import DatasetInfo, get_dataset, list_datasets, register_dataset
 
 __all__ = [
     "Batch",
     "DatasetInfo",
-    "FileCheck",
     "batch_from_arrays",
-    "check_data",
     "folder_batch",
     "get_dataset",
     "list_datasets",

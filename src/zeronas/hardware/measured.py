@@ -34,7 +34,7 @@ from zeronas.hardware.measure import LatencyStats, check_settings, device_name, 
 from zeronas.spaces import SearchSpace
 
 if TYPE_CHECKING:
-    from zeronas.evaluation.backends import Backend
+    from zeronas.executors import Backend
     from zeronas.store import ResultStore
 
 #: the `space` column used for named (timm / torchvision) models, which have no SearchSpace
@@ -286,7 +286,7 @@ def measure_cells(
     the device the protocol names, else the table stops with a one-line error (rows so far are kept).
     """
     from zeronas.errors import InvalidInputError, ZeronasError
-    from zeronas.evaluation.backends import WorkerLost, get_backend
+    from zeronas.executors import WorkerLost, get_backend
 
     if cost.store is None:
         raise InvalidInputError("a measured latency table needs a result store (--store PATH)")

@@ -55,7 +55,7 @@ class Evaluator:
         chunk: int = 64,
     ) -> None:
         self.objective, self.checker, self.seed = objective, checker, seed
-        #: a `zeronas.evaluation.backends.Backend` that computes batches of candidates, or None (sequential)
+        #: a `zeronas.executors.Backend` that computes batches of candidates, or None (sequential)
         self.executor, self.chunk = executor, max(1, chunk)
         self.store, self.run = store, run
         self.progress, self.max_tries = progress, max_tries

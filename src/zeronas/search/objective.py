@@ -99,8 +99,8 @@ class ProxyObjective:
 
         A model that fails becomes NaN values with their reason (as in a sweep), not an exception.
         """
-        from zeronas.evaluation.backends import WorkerLost
         from zeronas.evaluation.sweep import CellTask, compute_task, failed_rows, pin_source
+        from zeronas.executors import WorkerLost
 
         settings = pin_source(self.settings, self.dataset)
         config = tuple(sorted(self.space.config().items()))

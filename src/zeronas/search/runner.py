@@ -107,7 +107,7 @@ def search(
 @contextlib.contextmanager
 def _executor(backend: Any | None, workers: int | None) -> Any:
     """None, the given Backend instance (left open), or a named backend kept up for the whole search."""
-    from zeronas.evaluation.backends import Backend, get_backend
+    from zeronas.executors import Backend, get_backend
 
     if backend is None or isinstance(backend, Backend):
         yield backend

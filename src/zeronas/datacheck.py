@@ -1,4 +1,7 @@
-"""`zeronas data check`: open every file zeronas reads from a data directory and validate its contents.
+"""`zeronas data check` and `data info`: open every file zeronas reads from a data directory, validate it.
+
+It reads through every layer that owns a data format (ground truth, reference values, hardware
+tables, batches), so it sits above them, beside the command line.
 
 Each known table is checked for what the code relies on: its columns, row count where the
 benchmark fixes it (15,625 NAS-Bench-201 cells, 4,096 TransNAS-Bench-101 cells), value ranges
@@ -298,3 +301,22 @@ def check_data(root: str | os.PathLike) -> list[FileCheck]:
 def open_data(root: str | os.PathLike) -> list[FileCheck]:
     """Open (without content checks) every known file of `root`: unreadable files come back as problems."""
     return _survey(root, OPENERS)
+
+
+def data_inventory(data_dir: str | os.PathLike) -> pd.DataFrame:
+    """What a data directory holds: one row per known table (present or missing), with size and rows.
+
+    Every present file is opened: `problem` says why one cannot be read (truncated, corrupt), else is empty.
+    """
+    rows = [
+        {
+            "file": item.file,
+            "what": item.what,
+            "present": item.status != "missing",
+            "rows": item.rows,
+            "bytes": item.bytes,
+            "problem": item.detail if item.broken else "",
+        }
+        for item in open_data(data_dir)
+    ]
+    return pd.DataFrame(rows, columns=["file", "what", "present", "rows", "bytes", "problem"])

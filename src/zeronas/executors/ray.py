@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import Any
 
 from zeronas.errors import InvalidInputError, ZeronasError
-from zeronas.evaluation.backends import Backend, WorkerLost, cpu_count, register_backend
+from zeronas.executors.base import Backend, WorkerLost, cpu_count, register_backend
 
 #: Ray errors that mean the task's worker (or its node) is gone, not that the function raised
 LOST_ERRORS = ("WorkerCrashedError", "OutOfMemoryError", "NodeDiedError", "ObjectLostError")

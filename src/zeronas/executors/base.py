@@ -1,9 +1,6 @@
-"""Executors that run sweep tasks: a plain picklable function applied to many tasks, results as they finish.
+"""The executor interface: a plain picklable function applied to many tasks, results as they finish.
 
-`local` runs worker processes on this machine (stdlib ProcessPoolExecutor with the 'forkserver'
-context where the platform has it, else 'spawn'; torch limited to one thread per worker; a worker
-exits when the sweep process dies), or in this process when workers <= 1. `ray` (ray_backend.py)
-runs the same function on a local Ray instance or a Ray cluster. Another executor is one more class
+`Backend` is what every executor implements (local.py, ray.py); another executor is one more class
 registered with `register_backend`: it receives the same top-level function and tasks and yields
 (task, result) pairs in completion order; nothing else changes.
 
@@ -16,14 +13,11 @@ exit; used without one, each call starts and releases its own.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,8 +25,6 @@ from typing import Any
 from zeronas.registry import Registry
 
 _BACKENDS: Registry[Callable[..., Backend]] = Registry("sweep backend")
-#: modules the forkserver imports before forking workers (so each worker starts without importing torch)
-PRELOAD = ("zeronas.evaluation.sweep",)
 
 
 class WorkerLost(Exception):
@@ -143,73 +135,3 @@ def init_worker(sweep_pid: int | None = None) -> None:
     torch.set_num_threads(1)
     watched = sweep_pid if sweep_pid is not None else os.getppid()
     threading.Thread(target=_exit_with, args=(watched,), daemon=True, name="sweep-watch").start()
-
-
-def _terminate(pool: ProcessPoolExecutor) -> None:
-    """Stop the pool's worker processes now rather than after their current task (stdlib keeps them private)."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        if process.is_alive():
-            process.terminate()
-
-
-@register_backend("local")
-class LocalBackend(Backend):
-    """Processes on this machine; a crashed worker's task is retried alone once before it is reported lost."""
-
-    def __init__(self, workers: int | None = 1, context: str | None = None) -> None:
-        self.workers = max(1, int(workers if workers is not None else cpu_count()))
-        self.context = context or ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
-
-    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
-        if self.workers <= 1:
-            for task in tasks:
-                yield task, fn(task)
-            return
-        yield from self._run_pool(fn, list(tasks))
-
-    def _pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context(self.context)
-        if self.context == "forkserver":  # the server imports torch and zeronas once; workers fork from it
-            context.set_forkserver_preload(list(PRELOAD))
-        return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),)
-        )
-
-    def _run_pool(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[tuple[Any, Any]]:
-        queue = list(reversed(tasks))  # pop() from the end keeps the given order
-        suspects: list[Any] = []  # tasks in flight when a worker died: rerun one at a time
-        pool = self._pool()
-        running: dict[Future, Any] = {}
-        finished_all = False
-        try:
-            while queue or suspects or running:
-                limit = 1 if suspects else 2 * self.workers
-                while len(running) < limit and (suspects or queue):
-                    task = suspects.pop() if suspects else queue.pop()
-                    running[pool.submit(fn, task)] = task
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                broken = False
-                for future in finished:
-                    task = running.pop(future)
-                    try:
-                        yield task, future.result()
-                    except BrokenProcessPool as exc:
-                        broken = True
-                        if limit == 1:  # it ran alone: this task killed its worker
-                            yield task, WorkerLost(f"worker process died ({exc or 'crash or out of memory'})")
-                        else:
-                            suspects.append(task)
-                if broken:
-                    suspects.extend(running.values())
-                    running.clear()
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = self._pool()
-            finished_all = True
-        finally:
-            if not finished_all:  # interrupted (Ctrl-C, an error, the consumer stopped): in-flight work is lost anyway
-                _terminate(pool)
-            pool.shutdown(wait=finished_all, cancel_futures=True)
-
-
-# registers "ray"; the module imports Ray only when a RayBackend is created
-from zeronas.evaluation import ray_backend as _ray_backend  # noqa: E402, F401
