@@ -174,7 +174,7 @@ def anchors_on(space, target: str, anchors: list[str], y: pd.Series, store_path)
     """Latency of the anchors on the target: from its table, or measured now on this CPU (and stored)."""
     if target != "this_cpu":
         return y[anchors]
-    from zeronas.hardware.measured import MeasuredLatency
+    from zeronas.hardware.measured_latency import MeasuredLatency
     from zeronas.store import ResultStore
 
     cost = MeasuredLatency(store=ResultStore(store_path), clock="thread", statistic="min")

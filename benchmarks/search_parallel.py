@@ -25,7 +25,7 @@ import torch
 
 from zeronas.evaluation.scoring import ScoreSettings
 from zeronas.executors import get_backend
-from zeronas.hardware.measured import MeasuredLatency, measure_cells
+from zeronas.hardware.measured_latency import MeasuredLatency, measure_cells
 from zeronas.search import search
 from zeronas.spaces import create_space
 from zeronas.store import ResultStore

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from zeronas.search import search
-from zeronas.search.results import nb201_ground_truth
+from zeronas.search.outcome import nb201_ground_truth
 from zeronas.store import ResultStore
 
 

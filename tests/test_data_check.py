@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zeronas.benchmarks import nb201_accuracy
-from zeronas.benchmarks.reference import load_reference_zc
 from zeronas.data import load_batch
 from zeronas.datacheck import check_data, data_inventory
 from zeronas.errors import InvalidInputError
+from zeronas.groundtruth import nb201_accuracy
+from zeronas.groundtruth.reference import load_reference_zc
 
 GOOD = {
     "benchmarks/nasbench201.csv": 15625,

@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zeronas.benchmarks import nb201_accuracy
-from zeronas.benchmarks.importers import import_suite_zero
-from zeronas.benchmarks.reference import load_reference_full, load_reference_zc
 from zeronas.data import load_batch, npz_batch, synthetic_batch
 from zeronas.datacheck import check_data
 from zeronas.errors import DataNotFoundError, InvalidInputError
+from zeronas.groundtruth import nb201_accuracy
+from zeronas.groundtruth.importers import import_suite_zero
+from zeronas.groundtruth.reference import load_reference_full, load_reference_zc
 from zeronas.hardware.tables import edge_table, nb201_latency_table, timm_benchmark, torchvision_table
 from zeronas.spaces.nasbench201 import ops_to_string
 

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from zeronas.errors import InvalidInputError, NotApplicableError
-from zeronas.hardware.measure import measure_latency, repeat_ratio
-from zeronas.hardware.measured import MeasuredLatency, latency_metric, measure_cells, repeatability
+from zeronas.hardware.measured_latency import MeasuredLatency, latency_metric, measure_cells, repeatability
+from zeronas.hardware.timing import measure_latency, repeat_ratio
 
 # On this 2-core machine shared with other jobs a timing can easily be 30-50 % off; a factor of
 # two between two medians of 30 calls would mean the protocol is broken, not that the box is busy.
@@ -125,7 +125,7 @@ def test_table_is_resumable_and_runs_compare(store):
 def test_a_cell_that_fails_is_an_error_row_and_workers_must_time_the_named_device(store, monkeypatch):
     from zeronas.errors import ZeronasError
     from zeronas.executors import get_backend
-    from zeronas.hardware import measured
+    from zeronas.hardware import measured_latency as measured
     from zeronas.spaces import create_space
 
     space = create_space("nb201")

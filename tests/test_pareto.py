@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from zeronas.config import find_data_dir
-from zeronas.evaluation.pareto import (
+from zeronas.hardware.tables import TableCost
+from zeronas.pareto.front import (
     Normaliser,
     budget_picks,
     budgets_from_quantiles,
@@ -17,8 +18,7 @@ from zeronas.evaluation.pareto import (
     non_dominated,
     pareto_front,
 )
-from zeronas.evaluation.pareto_run import run_pareto
-from zeronas.hardware.tables import TableCost
+from zeronas.pareto.study import run_pareto
 
 # five cells: C is dominated by B, E by D; the front is A, B, D
 CELLS = pd.DataFrame(
@@ -102,7 +102,7 @@ def test_budget_quantiles():
 
 
 def test_run_pareto_with_predicted_cost_reports_violations(tmp_path):
-    from zeronas.evaluation.pareto_plot import plot_pareto
+    from zeronas.pareto.plot import plot_pareto
 
     truth = TableCost(CELLS["cost"], "truth", "ms", None)
     predicted = TableCost(CELLS["cost"].replace({2.0: 3.5}), "pred", "ms", None)  # B looks too expensive
@@ -115,7 +115,7 @@ def test_run_pareto_with_predicted_cost_reports_violations(tmp_path):
     assert oracle["acc_lost"] == pytest.approx(10.0)
     path = plot_pareto(result, tmp_path / "front.png")
     assert path.stat().st_size > 1000
-    from zeronas.evaluation.pareto_run import save_result
+    from zeronas.pareto.study import save_result
 
     written = save_result(result, tmp_path / "with", "run")
     assert pd.read_csv(written["cells"], index_col="arch").index.tolist() == list(CELLS.index)
@@ -129,9 +129,9 @@ def test_run_pareto_with_predicted_cost_reports_violations(tmp_path):
 
 @pytest.mark.skipif(find_data_dir() is None, reason="needs the zeronas data directory (../shared)")
 def test_small_nb201_run_with_the_raspi4_table():
-    from zeronas.evaluation.pareto_run import accuracy_series, gather_proxies, nb201_scorer
     from zeronas.evaluation.scoring import ScoreSettings
     from zeronas.hardware import get_cost
+    from zeronas.pareto.study import accuracy_series, gather_proxies, nb201_scorer
     from zeronas.spaces import create_space
 
     space = create_space("nb201")
@@ -150,15 +150,15 @@ def test_small_nb201_run_with_the_raspi4_table():
 
 @pytest.mark.skipif(find_data_dir() is None, reason="needs the zeronas data directory (../shared)")
 def test_timm_space_on_three_small_models():
-    from zeronas.evaluation.pareto_run import gather_proxies
-    from zeronas.evaluation.pareto_timm import (
+    from zeronas.hardware import get_cost
+    from zeronas.pareto.study import gather_proxies
+    from zeronas.pareto.timm_zoo import (
         timm_accuracy,
         timm_candidates,
         timm_in1k_models,
         timm_scorer,
         timm_settings,
     )
-    from zeronas.hardware import get_cost
 
     cost = get_cost("timm_latency", table="cpu-i9_10940x")
     wanted = ["regnetx_002", "tf_mobilenetv3_small_100", "dla46_c", "vit_small_patch16_224"]  # the ViT is in21k

@@ -141,7 +141,7 @@ def test_pin_source_keeps_the_digest_and_fixes_the_real_batch(shared_dir: Path) 
 
 @needs_ray
 def test_ray_latency_table_has_the_rows_of_the_local_table(tmp_path: Path) -> None:
-    from zeronas.hardware.measured import MeasuredLatency, measure_cells
+    from zeronas.hardware.measured_latency import MeasuredLatency, measure_cells
 
     ray = pytest.importorskip("ray")
     space, cells = create_space("nb201"), _plan().uniform[:4]

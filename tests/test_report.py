@@ -13,9 +13,9 @@ import pytest
 
 from zeronas.cli import main
 from zeronas.config import find_data_dir
+from zeronas.evaluation.groups import GroupResult, evaluate_group, format_best_found, format_summary
 from zeronas.evaluation.metrics import evaluate_rows
 from zeronas.evaluation.report import markdown_table, render_markdown, write_report
-from zeronas.evaluation.results import GroupResult, evaluate_group, format_best_found, format_summary
 from zeronas.evaluation.sweep import top_role, uniform_role
 from zeronas.store import ResultRow, ResultStore
 
@@ -28,7 +28,7 @@ SETTINGS = {"batch_size": 64, "resolution": 32, "source": "cifar100_sample_960.n
 
 
 def _truth() -> pd.Series:
-    from zeronas.benchmarks.truth import ground_truth
+    from zeronas.groundtruth.truth import ground_truth
 
     return ground_truth("nb201", "cifar100")
 

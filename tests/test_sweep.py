@@ -80,7 +80,7 @@ def test_plan_draws_a_seeded_sample_and_adds_the_whole_top_set() -> None:
     again = plan_sweep("nb201", "cifar100", 30, include_top=0.1, sample_seed=3)
     assert plan == again and plan.dataset == "cifar100"
     assert len(set(plan.uniform)) == 30 and len(plan.top) == 16  # ceil(0.1% of 15,625)
-    from zeronas.benchmarks.truth import ground_truth
+    from zeronas.groundtruth.truth import ground_truth
 
     assert set(plan.top) == set(top_set(ground_truth("nb201", "cifar100"), 0.1))
     assert plan.cells[:30] == list(plan.uniform) and set(plan.cells) == set(plan.uniform) | set(plan.top)

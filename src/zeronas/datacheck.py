@@ -99,7 +99,7 @@ def _nb201(path: Path) -> int:
 
 
 def _suite_zero_nb201(path: Path) -> int:
-    from zeronas.benchmarks.reference import parse_suite_zero
+    from zeronas.groundtruth.reference import parse_suite_zero
 
     frame = parse_suite_zero(read_data_json(path), path.name)
     if "val_accuracy" not in frame.columns:

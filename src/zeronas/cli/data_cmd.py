@@ -9,11 +9,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from zeronas.benchmarks.importers import import_nasbench201, import_suite_zero, user_data_dir
 from zeronas.cli.app import DataDirOption, app, console
 from zeronas.config import ENV_DATA_DIR, check_data_dir, find_data_dir
 from zeronas.datacheck import check_data, data_inventory
 from zeronas.errors import DataNotFoundError, InvalidInputError
+from zeronas.groundtruth.importers import import_nasbench201, import_suite_zero, user_data_dir
 
 data_app = typer.Typer(help="Inspect the data directory and import official benchmark files.", no_args_is_help=True)
 app.add_typer(data_app, name="data")

@@ -10,7 +10,6 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from zeronas.benchmarks.truth import ground_truth
 from zeronas.cli.app import (
     MAX_SEED,
     BatchSizeOption,
@@ -29,9 +28,10 @@ from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
-from zeronas.evaluation.results import evaluate_group, format_best_found, format_summary, write_tables
+from zeronas.evaluation.groups import evaluate_group, format_best_found, format_summary, write_tables
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, default_workers
 from zeronas.evaluation.sweep import SweepStats, parse_seeds, plan_sweep, run_sweep
+from zeronas.groundtruth.truth import ground_truth
 from zeronas.proxies import get_proxy, resolve_proxies
 from zeronas.store import ResultStore, default_store_path
 

@@ -122,7 +122,7 @@ def measure_command(
     --backend local|ray times the cells on executor workers; on a Ray cluster, give one worker per node.
     Cells timed side by side on one machine interfere, so --workers defaults to 1.
     """
-    from zeronas.hardware.measured import MeasuredLatency, measure_cells, repeatability
+    from zeronas.hardware.measured_latency import MeasuredLatency, measure_cells, repeatability
 
     use_data_dir(data_dir)
     if all_cells == (sample is not None):

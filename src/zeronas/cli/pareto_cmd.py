@@ -30,9 +30,9 @@ from zeronas.cli.hardware_cmd import CostOptions, build_cost
 from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
-from zeronas.evaluation.pareto import DEFAULT_QUANTILES
-from zeronas.evaluation.pareto_run import ParetoResult
 from zeronas.evaluation.sweep import check_sample, parse_seeds
+from zeronas.pareto.front import DEFAULT_QUANTILES
+from zeronas.pareto.study import ParetoResult
 
 DEFAULT_PROXIES = "params,flops,synflow,nwot"
 
@@ -133,10 +133,10 @@ def pareto_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Budgeted Pareto search: proxy picks vs ground-truth picks, accuracy lost, hypervolume and IGD."""
-    from zeronas.evaluation.pareto_plot import plot_pareto
-    from zeronas.evaluation.pareto_run import accuracy_series, gather_proxies, nb201_scorer, run_pareto, save_result
     from zeronas.evaluation.scoring import ScoreSettings
     from zeronas.hardware.predictors import PredictedCost
+    from zeronas.pareto.plot import plot_pareto
+    from zeronas.pareto.study import accuracy_series, gather_proxies, nb201_scorer, run_pareto, save_result
     from zeronas.proxies import resolve_proxies
     from zeronas.spaces import create_space
 
@@ -151,7 +151,7 @@ def pareto_command(
     cost_model = build_cost(cost, cost_opt, result_store)
     truth = cost_model.truth if isinstance(cost_model, PredictedCost) else None
     if space == "timm":
-        from zeronas.evaluation.pareto_timm import (
+        from zeronas.pareto.timm_zoo import (
             TIMM_DATASET,
             timm_accuracy,
             timm_candidates,

@@ -73,7 +73,7 @@ def rank_command(
     frame["mean_rank"] = mean_rank(frame, names)
     accuracy_column = None
     try:
-        from zeronas.benchmarks import nb201_accuracy
+        from zeronas.groundtruth import nb201_accuracy
 
         if space == "nb201":
             accuracy = nb201_accuracy(info.name, "test")

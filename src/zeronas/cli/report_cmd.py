@@ -8,8 +8,8 @@ from zeronas.cli.app import DataDirOption, app, console
 from zeronas.cli.evaluate_cmd import MetricOption, OutOption, StoreOption, TopOption, frame_table
 from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
+from zeronas.evaluation.groups import format_summary
 from zeronas.evaluation.report import write_report
-from zeronas.evaluation.results import format_summary
 from zeronas.store import ResultStore, default_store_path
 from zeronas.store.checks import unsafe_name
 

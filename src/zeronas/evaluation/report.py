@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zeronas.evaluation.results import (
+from zeronas.evaluation.groups import (
     GroupResult,
     evaluate_store,
     format_best_found,

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from zeronas.benchmarks.truth import ground_truth
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.metrics import top_set
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, score_arch
 from zeronas.executors import Backend, WorkerLost, get_backend
+from zeronas.groundtruth.truth import ground_truth
 from zeronas.spaces import SearchSpace, create_space
 from zeronas.store import ResultRow, ResultStore
 

@@ -6,12 +6,12 @@ Importing this package registers every cost model: counted `params`, `flops`, `m
 `zeronas hardware import`); predicted `predicted_latency`.
 """
 
-from zeronas.hardware import hwnasbench, measured, predictors, tables  # noqa: F401  (importing registers cost models)
+from zeronas.hardware import hwnasbench, measured_latency, predictors, tables  # noqa: F401  (importing registers cost models)
 from zeronas.hardware.costs import CostModel, get_cost, list_costs, register_cost
-from zeronas.hardware.measure import LatencyStats, measure_latency
-from zeronas.hardware.measured import MeasuredLatency, latency_metric
+from zeronas.hardware.measured_latency import MeasuredLatency, latency_metric
 from zeronas.hardware.memory import peak_activation_bytes, peak_activation_memory
 from zeronas.hardware.tables import TableCost
+from zeronas.hardware.timing import LatencyStats, measure_latency
 
 __all__ = [
     "CostModel",

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zeronas.benchmarks import load_nasbench201
 from zeronas.config import find_data_dir, read_data_csv
 from zeronas.errors import DataNotFoundError, InvalidInputError, UnknownNameError
+from zeronas.groundtruth import load_nasbench201
 from zeronas.hardware.costs import register_cost
 from zeronas.hardware.tables import TableCost
 
@@ -53,7 +53,7 @@ class _SafeUnpickler(pickle.Unpickler):
 
 def default_csv_path() -> Path:
     """Where an import is written: $ZERONAS_HWNASBENCH, else <user data dir>/hardware/ (as `zeronas data import`)."""
-    from zeronas.benchmarks.importers import user_data_dir
+    from zeronas.groundtruth.importers import user_data_dir
 
     env = os.environ.get(ENV_PATH)
     return Path(env).expanduser() if env else user_data_dir() / "hardware" / CSV_NAME

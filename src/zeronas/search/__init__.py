@@ -12,7 +12,7 @@ from zeronas.search.budget import Budget, BudgetChecker, EmptyFeasibleSetError, 
 from zeronas.search.evaluator import Evaluator, Record
 from zeronas.search.export import ExportResult, export_model
 from zeronas.search.objective import Objective, ProxyObjective
-from zeronas.search.results import SearchResult, nb201_ground_truth, plot_front, plot_trace
+from zeronas.search.outcome import SearchResult, nb201_ground_truth, plot_front, plot_trace
 from zeronas.search.runner import search
 
 __all__ = [

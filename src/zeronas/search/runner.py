@@ -26,7 +26,7 @@ from zeronas.search.algorithms import get_algorithm
 from zeronas.search.budget import Budget, BudgetChecker, check_budgets, parse_budget
 from zeronas.search.evaluator import Evaluator, Record
 from zeronas.search.objective import Objective, ProxyObjective
-from zeronas.search.results import SearchResult, build_result
+from zeronas.search.outcome import SearchResult, build_result
 from zeronas.spaces import SearchSpace, create_space
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError, UnknownNameError
 from zeronas.hardware.costs import CostModel, canonical_key, get_cost, register_cost
-from zeronas.hardware.measured import MeasuredLatency
+from zeronas.hardware.measured_latency import MeasuredLatency
 from zeronas.hardware.predictors.base import Predictor
 from zeronas.hardware.predictors.gcn import GCNPredictor
 from zeronas.hardware.predictors.lut import LookupTablePredictor

@@ -25,9 +25,9 @@ from torch import nn
 
 from zeronas.data import get_dataset
 from zeronas.errors import NotApplicableError
-from zeronas.hardware.measure import measure_latency
 from zeronas.hardware.predictors.base import Predictor
 from zeronas.hardware.predictors.features import flat_features
+from zeronas.hardware.timing import measure_latency
 from zeronas.spaces import SearchSpace
 
 
@@ -102,7 +102,7 @@ def measure_op_table(
 ) -> OpLatencyTable:
     """Time each NB201 op at each stage's input shape, and the rest of the network, on this CPU.
 
-    `clock` and `statistic` ('median' or 'min' of the timed calls) as in `zeronas.hardware.measured`.
+    `clock` and `statistic` ('median' or 'min' of the timed calls) as in `zeronas.hardware.measured_latency`.
     """
     if space.name != "nb201":
         raise NotApplicableError(f"the measured op table is defined for nb201, not {space.name!r}")

@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from zeronas.benchmarks import nb201_accuracy
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
-from zeronas.evaluation.pareto import (
+from zeronas.evaluation.scoring import ScoreSettings, score_arch
+from zeronas.groundtruth import nb201_accuracy
+from zeronas.hardware.costs import CostModel
+from zeronas.pareto.front import (
     DEFAULT_QUANTILES,
     REFERENCE_POINT,
     budget_picks,
     budgets_from_quantiles,
     front_summary,
 )
-from zeronas.evaluation.scoring import ScoreSettings, score_arch
-from zeronas.hardware.costs import CostModel
 from zeronas.proxies import Scores
 from zeronas.spaces import SearchSpace
 

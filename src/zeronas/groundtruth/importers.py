@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from zeronas.benchmarks.nasbench201 import NB201_DATASETS
-from zeronas.benchmarks.reference import parse_suite_zero
 from zeronas.config import KNOWN_FILES, read_data_json
 from zeronas.data.datasets import get_dataset
 from zeronas.errors import DataNotFoundError, InvalidInputError, UnknownNameError, ZeronasError
+from zeronas.groundtruth.nasbench201 import NB201_DATASETS
+from zeronas.groundtruth.reference import parse_suite_zero
 from zeronas.spaces import create_space
 
 ENV_USER_DATA = "XDG_DATA_HOME"

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from zeronas.benchmarks.nasbench201 import nb201_accuracy
 from zeronas.errors import UnknownNameError
+from zeronas.groundtruth.nasbench201 import nb201_accuracy
 
 #: space name -> loader(dataset, metric, data_dir) of its accuracy table
 _LOADERS: dict[str, Callable[[str, str, str | os.PathLike | None], pd.Series]] = {"nb201": nb201_accuracy}

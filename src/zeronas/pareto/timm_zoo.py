@@ -19,9 +19,9 @@ import pandas as pd
 import torch
 
 from zeronas.config import data_file, read_data_csv
-from zeronas.evaluation.pareto_run import Scorer
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch
 from zeronas.hardware.costs import CostModel
+from zeronas.pareto.study import Scorer
 from zeronas.proxies import score
 from zeronas.spaces.zoo import build_named_model
 

@@ -87,8 +87,8 @@ def nb201_ground_truth(keys: list[str], dataset: str) -> pd.DataFrame | None:
 
     A missing benchmark table raises DataNotFoundError (one line naming the file).
     """
-    from zeronas.benchmarks import NB201_DATASETS, nb201_accuracy
     from zeronas.data import get_dataset
+    from zeronas.groundtruth import NB201_DATASETS, nb201_accuracy
 
     if get_dataset(dataset).name not in NB201_DATASETS:
         return None

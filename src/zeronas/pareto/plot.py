@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zeronas.evaluation.pareto import pareto_front
-from zeronas.evaluation.pareto_run import ParetoResult
+from zeronas.pareto.front import pareto_front
+from zeronas.pareto.study import ParetoResult
 
 
 def plot_pareto(result: ParetoResult, path: str | os.PathLike, title: str = "") -> Path:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from zeronas.benchmarks.truth import ground_truth, spaces_with_ground_truth
 from zeronas.errors import InvalidInputError, ZeronasError
 from zeronas.evaluation import plots
 from zeronas.evaluation.metrics import BEST_FOUND_RULE, RATIOS, STD_RULE, Evaluation, evaluate_rows, top_set
 from zeronas.evaluation.sweep import recorded_draws, recorded_tops
+from zeronas.groundtruth.truth import ground_truth, spaces_with_ground_truth
 from zeronas.store import ResultStore
 from zeronas.store.checks import unsafe_name
 

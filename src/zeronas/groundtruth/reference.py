@@ -14,10 +14,10 @@ import os
 
 import pandas as pd
 
-from zeronas.benchmarks.nasbench201 import load_nasbench201
 from zeronas.config import data_file, read_data_csv, read_data_json
 from zeronas.data.datasets import get_dataset
 from zeronas.errors import InvalidArchError, InvalidInputError
+from zeronas.groundtruth.nasbench201 import load_nasbench201
 from zeronas.spaces import create_space
 
 #: NASLib proxy name -> zeronas proxy name, where they differ

@@ -6,7 +6,7 @@ ms), `seed` = the measurement run (0, 1, ... independent repetitions of the whol
 and its name, batch, threads, warm-up, repeats, resolution, library versions). The IQR of the
 same timing goes in sibling rows `latency_iqr_ms:...` and `latency_min_ms:...` (the fastest
 call). With `clock="thread"` (CPU time of the calling thread, robust to a loaded machine, see
-`zeronas.hardware.measure`) the rows are named `cputime_ms:...`, `cputime_iqr_ms:...` and
+`zeronas.hardware.timing`) the rows are named `cputime_ms:...`, `cputime_iqr_ms:...` and
 `cputime_min_ms:...` instead. `statistic="min"` makes the cost model answer the minimum instead of
 the median: on a machine shared with other jobs the noise is one-sided, and the minimum of 30
 calls repeats far better than their median (see the report of `zeronas hardware measure`).
@@ -30,7 +30,7 @@ from scipy.stats import spearmanr
 
 from zeronas.data import get_dataset
 from zeronas.hardware.costs import CostModel, build_for_cost, canonical_key, register_cost
-from zeronas.hardware.measure import LatencyStats, check_settings, device_name, measure_latency
+from zeronas.hardware.timing import LatencyStats, check_settings, device_name, measure_latency
 from zeronas.spaces import SearchSpace
 
 if TYPE_CHECKING:
