@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from zeronas.search import search
-from zeronas.search.outcome import nb201_ground_truth
+from zeronas.search.outcome import benchmark_truth
 from zeronas.store import ResultStore
 
 
 def found(result: object, dataset: str) -> dict:
     """The found cell with its test accuracy and rank among all cells."""
-    truth = nb201_ground_truth([result.best_arch], dataset)
+    truth = benchmark_truth("nb201", [result.best_arch], dataset)
     row = truth.iloc[0]
     return {
         "arch": result.best_arch,
@@ -59,7 +59,7 @@ def main() -> None:
     store = ResultStore(args.store)
     table: dict = json.loads(args.out.read_text()) if args.out.exists() else {}
     for dataset in args.datasets.split(","):
-        optimum = float(nb201_ground_truth(["index:0"], dataset)["optimum"].iloc[0])
+        optimum = float(benchmark_truth("nb201", ["index:0"], dataset)["optimum"].iloc[0])
         for objective in args.objectives.split(","):
             proxies = objective.split("+")
             entry = table.setdefault(dataset, {}).setdefault(objective, {"optimum": optimum})

@@ -14,12 +14,12 @@ from zeronas.cli import main
 from zeronas.config import find_data_dir
 from zeronas.datacheck import data_inventory
 from zeronas.errors import DataNotFoundError, InvalidInputError, UnknownNameError, ZeronasError
-from zeronas.groundtruth import nb201_accuracy
 from zeronas.groundtruth.importers import import_nasbench201, import_suite_zero
 from zeronas.groundtruth.reference import load_reference_full, load_reference_zc
 from zeronas.groundtruth.truth import ground_truth
 from zeronas.spaces import create_space
-from zeronas.spaces.nasbench201 import ops_to_string
+from zeronas.spaces.nb201 import nb201_accuracy
+from zeronas.spaces.nb201.space import ops_to_string
 
 DATA = find_data_dir()
 needs_data = pytest.mark.skipif(

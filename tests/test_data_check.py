@@ -11,8 +11,8 @@ import pytest
 from zeronas.data import load_batch
 from zeronas.datacheck import check_data, data_inventory
 from zeronas.errors import InvalidInputError
-from zeronas.groundtruth import nb201_accuracy
 from zeronas.groundtruth.reference import load_reference_zc
+from zeronas.spaces.nb201 import nb201_accuracy
 
 GOOD = {
     "benchmarks/nasbench201.csv": 15625,

@@ -184,7 +184,7 @@ def test_inplace_working_copy_gives_the_same_values():
 
 
 def test_avg_pool_op_equals_torch_kernel():
-    from zeronas.spaces.nb201_model import AvgPool3x3
+    from zeronas.spaces.nb201.model import AvgPool3x3
 
     reference = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
     for shape in [(2, 3, 32, 32), (2, 3, 1, 1), (1, 4, 2, 3), (1, 1, 16, 16)]:

@@ -23,11 +23,11 @@ import pytest
 from zeronas.data import load_batch, npz_batch, synthetic_batch
 from zeronas.datacheck import check_data
 from zeronas.errors import DataNotFoundError, InvalidInputError
-from zeronas.groundtruth import nb201_accuracy
 from zeronas.groundtruth.importers import import_suite_zero
 from zeronas.groundtruth.reference import load_reference_full, load_reference_zc
 from zeronas.hardware.tables import edge_table, nb201_latency_table, timm_benchmark, torchvision_table
-from zeronas.spaces.nasbench201 import ops_to_string
+from zeronas.spaces.nb201 import nb201_accuracy
+from zeronas.spaces.nb201.space import ops_to_string
 
 ACC = [f"{p}_{m}_acc" for p in ("cifar10", "cifar100", "imagenet16_120") for m in ("val", "test")]
 

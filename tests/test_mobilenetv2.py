@@ -9,7 +9,7 @@ import torch
 from zeronas.errors import InvalidArchError
 from zeronas.modelstats import count_flops, count_macs, count_params
 from zeronas.spaces import create_space, list_spaces
-from zeronas.spaces.mobilenetv2 import STAGES, MobileNetV2Space, make_divisible
+from zeronas.spaces.mbv2.space import STAGES, MobileNetV2Space, make_divisible
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from zeronas.errors import InvalidArchError
 from zeronas.modelstats import count_flops, count_params
 from zeronas.spaces import create_space
-from zeronas.spaces.nasbench201 import ops_to_string, string_to_ops
+from zeronas.spaces.nb201.space import ops_to_string, string_to_ops
 
 SPACE = create_space("nb201")
 INDEX0 = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"

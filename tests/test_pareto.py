@@ -131,14 +131,14 @@ def test_run_pareto_with_predicted_cost_reports_violations(tmp_path):
 def test_small_nb201_run_with_the_raspi4_table():
     from zeronas.evaluation.scoring import ScoreSettings
     from zeronas.hardware import get_cost
-    from zeronas.pareto.study import accuracy_series, gather_proxies, nb201_scorer
+    from zeronas.pareto.study import accuracy_series, gather_proxies, space_scorer
     from zeronas.spaces import create_space
 
     space = create_space("nb201")
     keys = space.sample_many(8, np.random.default_rng(0))
     settings = ScoreSettings(batch_size=8)
     table = gather_proxies(
-        "nb201", keys, "cifar10", ["params"], [0], nb201_scorer(space, "cifar10", ["params"], settings), "x"
+        "nb201", keys, "cifar10", ["params"], [0], space_scorer(space, "cifar10", ["params"], settings), "x"
     )
     cost = get_cost("nb201_latency", device="raspi4")
     result = run_pareto(space, keys, "cifar10", cost, table, accuracy_series("cifar10"), quantiles=[1.0])

@@ -205,7 +205,7 @@ def test_nsga2_respects_budgets_and_its_cost_axis() -> None:
 
 @pytest.mark.skipif(find_data_dir() is None, reason="NB201 benchmark table not found (../shared)")
 def test_evolution_with_the_true_accuracy_finds_near_optimal_cells() -> None:
-    from zeronas.groundtruth import nb201_accuracy
+    from zeronas.spaces.nb201 import nb201_accuracy
 
     accuracy = nb201_accuracy("cifar10", "test")
     table = accuracy.to_dict()

@@ -9,9 +9,9 @@ from zeronas.errors import InvalidArchError, InvalidInputError
 from zeronas.search import search
 from zeronas.search.pruning import SupernetScorer, _planned, single_channel_crops
 from zeronas.spaces import create_space
-from zeronas.spaces.nasbench201 import EDGES, NasBench201Space
-from zeronas.spaces.nb201_model import OP_NAMES
-from zeronas.spaces.nb201_supernet import (
+from zeronas.spaces.nb201.model import OP_NAMES
+from zeronas.spaces.nb201.space import EDGES, NasBench201Space
+from zeronas.spaces.nb201.supernet import (
     build_supernet,
     check_op_sets,
     full_op_sets,

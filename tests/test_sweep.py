@@ -29,7 +29,7 @@ from zeronas.evaluation.sweep import (
 )
 from zeronas.executors import LocalBackend, WorkerLost, get_backend, list_backends
 from zeronas.spaces import list_spaces, register_space
-from zeronas.spaces.nasbench201 import NasBench201Space, ops_to_string
+from zeronas.spaces.nb201.space import NasBench201Space, ops_to_string
 from zeronas.store import ResultStore
 
 DATA = find_data_dir()

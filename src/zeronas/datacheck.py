@@ -80,7 +80,7 @@ def _nb201_index(frame: pd.DataFrame) -> None:
 
 
 def _nb201(path: Path) -> int:
-    from zeronas.spaces.nasbench201 import ops_to_string, string_to_ops
+    from zeronas.spaces.nb201.space import ops_to_string, string_to_ops
 
     frame = read_data_csv(path, ("nb201_index", "arch_str", *NB201_ACCURACY))
     _rows(frame, NB201_CELLS)

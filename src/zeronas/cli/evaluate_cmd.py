@@ -33,6 +33,7 @@ from zeronas.evaluation.scoring import ScoreSettings, cached_batch, default_work
 from zeronas.evaluation.sweep import SweepStats, parse_seeds, plan_sweep, run_sweep
 from zeronas.groundtruth.truth import ground_truth
 from zeronas.proxies import get_proxy, resolve_proxies
+from zeronas.spaces import DEFAULT_SPACE
 from zeronas.store import ResultStore, default_store_path
 
 OutOption = Annotated[Path, typer.Option("--out", help="Directory for CSV/JSON tables and PNG plots.")]
@@ -69,7 +70,7 @@ def _check_options(names: list[str], options: dict[str, dict[str, object]]) -> N
 
 @app.command("evaluate")
 def evaluate_command(
-    space: Annotated[str, typer.Option("--space", help="Search space with ground truth, e.g. nb201.")] = "nb201",
+    space: Annotated[str, typer.Option("--space", help="Search space with ground truth.")] = DEFAULT_SPACE,
     dataset: DatasetOption = "cifar10",
     proxies: ProxiesOption = "all",
     seeds: Annotated[str, typer.Option("--seeds", help="Seeds: '0-4', '0,2,5' or '3'.")] = "0-4",

@@ -19,7 +19,7 @@ from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.sweep import check_sample
-from zeronas.spaces import create_space
+from zeronas.spaces import DEFAULT_SPACE, create_space
 
 hardware_app = typer.Typer(
     help="Hardware cost models: list, query, measure latency, import tables.", no_args_is_help=True
@@ -79,7 +79,9 @@ def cost_command(
     keys: Annotated[list[str], typer.Argument(help="Architecture keys (or model names with --space zoo).")],
     cost: Annotated[str, typer.Option("--cost", "-c", help="Cost model name.")] = "flops",
     cost_opt: CostOptions = None,
-    space: Annotated[str, typer.Option("--space", help="Search space, or 'zoo' for timm/torchvision names.")] = "nb201",
+    space: Annotated[
+        str, typer.Option("--space", help="Search space, or 'zoo' for timm/torchvision names.")
+    ] = DEFAULT_SPACE,
     dataset: DatasetOption = "cifar10",
     store: StoreOption = None,
     data_dir: DataDirOption = None,
@@ -94,7 +96,7 @@ def cost_command(
 
 @hardware_app.command("measure")
 def measure_command(
-    space: Annotated[str, typer.Option("--space", help="Search space.")] = "nb201",
+    space: Annotated[str, typer.Option("--space", help="Search space.")] = DEFAULT_SPACE,
     dataset: DatasetOption = "cifar100",
     runtime: Annotated[str, typer.Option("--runtime", help="Inference runtime: torch or onnxruntime.")] = "torch",
     device: Annotated[str, typer.Option("--device", help="cpu or cuda.")] = "cpu",

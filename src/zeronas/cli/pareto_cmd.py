@@ -33,6 +33,7 @@ from zeronas.errors import InvalidInputError
 from zeronas.evaluation.sweep import check_sample, parse_seeds
 from zeronas.pareto.front import DEFAULT_QUANTILES
 from zeronas.pareto.study import ParetoResult
+from zeronas.spaces import DEFAULT_SPACE
 
 DEFAULT_PROXIES = "params,flops,synflow,nwot"
 
@@ -98,9 +99,14 @@ def _show(result: ParetoResult) -> None:
 
 @app.command("pareto")
 def pareto_command(
-    space: Annotated[str, typer.Option("--space", help="nb201, or timm (ImageNet-1k-only timm models).")] = "nb201",
+    space: Annotated[
+        str, typer.Option("--space", help="A search space, or timm (ImageNet-1k-only timm models).")
+    ] = DEFAULT_SPACE,
     dataset: DatasetOption = "cifar10",
-    cost: Annotated[str, typer.Option("--cost", "-c", help="Cost model (zeronas hardware costs).")] = "nb201_latency",
+    cost: Annotated[
+        str | None,
+        typer.Option("--cost", "-c", help="Cost model (zeronas hardware costs; default: the benchmark's)."),
+    ] = None,
     cost_opt: CostOptions = None,
     proxies: Annotated[str, typer.Option("--proxies", "-p", help="Comma-separated proxies.")] = DEFAULT_PROXIES,
     sample: Annotated[int | None, typer.Option("--sample", "-n", min=2, help="Candidates drawn (seeded).")] = 200,
@@ -120,7 +126,9 @@ def pareto_command(
         typer.Option("--resolution", "-r", min=4, max=MAX_RESOLUTION, help="Proxy input resolution (timm: 64)."),
     ] = None,
     source: SourceOption = "auto",
-    accuracy: Annotated[str, typer.Option("--accuracy", help="nb201 (test acc) or edge (Pi 5 table).")] = "nb201",
+    accuracy: Annotated[
+        str, typer.Option("--accuracy", help="benchmark (its test accuracy) or edge (NB201's Pi 5 table).")
+    ] = "benchmark",
     store: StoreOption = None,
     no_store: NoStoreOption = False,
     use_store: Annotated[
@@ -136,9 +144,9 @@ def pareto_command(
     from zeronas.evaluation.scoring import ScoreSettings
     from zeronas.hardware.predictors import PredictedCost
     from zeronas.pareto.plot import plot_pareto
-    from zeronas.pareto.study import accuracy_series, gather_proxies, nb201_scorer, run_pareto, save_result
+    from zeronas.pareto.study import accuracy_series, gather_proxies, run_pareto, save_result, space_scorer
     from zeronas.proxies import resolve_proxies
-    from zeronas.spaces import create_space
+    from zeronas.spaces import create_space, get_benchmark
 
     use_data_dir(data_dir)
     names = resolve_proxies(proxies)
@@ -148,6 +156,8 @@ def pareto_command(
     if use_store and no_store:
         raise InvalidInputError("--use-store and --no-store contradict each other (the store is used by default)")
     result_store = open_result_store(store, not no_store)
+    if cost is None:
+        cost = "timm_latency" if space == "timm" else get_benchmark(space).default_cost
     cost_model = build_cost(cost, cost_opt, result_store)
     truth = cost_model.truth if isinstance(cost_model, PredictedCost) else None
     if space == "timm":
@@ -170,8 +180,8 @@ def pareto_command(
         check_sample(search_space, sample or 200)
         keys = search_space.sample_many(sample or 200, np.random.default_rng(seed))
         settings = ScoreSettings(batch_size=batch_size, resolution=resolution, source=source)
-        scorer = nb201_scorer(search_space, dataset, names, settings)
-        truth_acc = accuracy_series(dataset, accuracy)
+        scorer = space_scorer(search_space, dataset, names, settings)
+        truth_acc = accuracy_series(dataset, accuracy, space=search_space.name)
     from zeronas.data import get_dataset
 
     dataset = get_dataset(dataset).name

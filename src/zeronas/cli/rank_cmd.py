@@ -25,7 +25,7 @@ from zeronas.errors import ZeronasError
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, score_arch
 from zeronas.evaluation.sweep import check_sample
 from zeronas.proxies import resolve_proxies
-from zeronas.spaces import create_space
+from zeronas.spaces import DEFAULT_SPACE, create_space, get_benchmark
 
 #: cheap proxies that rank NB201 well; used when --proxies is 'default'
 DEFAULT_PROXIES = ("params", "flops", "synflow", "nwot", "jacob_cov", "zen")
@@ -39,7 +39,7 @@ def mean_rank(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 @app.command("rank")
 def rank_command(
-    space: Annotated[str, typer.Option("--space", help="Search space.")] = "nb201",
+    space: Annotated[str, typer.Option("--space", help="Search space.")] = DEFAULT_SPACE,
     dataset: DatasetOption = "cifar10",
     sample: Annotated[int, typer.Option("--sample", "-n", min=1, help="Cells drawn uniformly.")] = 200,
     proxies: Annotated[str, typer.Option("--proxies", "-p", help="'default', 'all' or names.")] = "default",
@@ -73,10 +73,8 @@ def rank_command(
     frame["mean_rank"] = mean_rank(frame, names)
     accuracy_column = None
     try:
-        from zeronas.groundtruth import nb201_accuracy
-
-        if space == "nb201":
-            accuracy = nb201_accuracy(info.name, "test")
+        if get_benchmark(space).has_ground_truth:
+            accuracy = get_benchmark(space).ground_truth(info.name, "test")
             frame["test_acc"] = accuracy.reindex(frame.index).to_numpy()
             accuracy_column = "test_acc"
     except ZeronasError as exc:

@@ -23,10 +23,10 @@ from zeronas.cli.app import (
     console,
     open_result_store,
 )
-from zeronas.cli.search_cmd import DEFAULT_PROXY, execute, report
+from zeronas.cli.search_cmd import execute, report
 from zeronas.config import use_data_dir
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch
-from zeronas.spaces import create_space
+from zeronas.spaces import DEFAULT_SPACE, create_space, get_benchmark
 
 DEFAULT_EVALUATIONS = 200
 
@@ -42,25 +42,27 @@ def run_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = RESULTS_DIR / "run",
     data_dir: DataDirOption = None,
 ) -> None:
-    """Default search: NB201 on CIFAR-10, evolution with nwot+synflow; prints the cell, costs, accuracy and rank."""
+    """Default search: the default benchmark (NB201 on CIFAR-10), evolution with its default proxies."""
     use_data_dir(data_dir)
-    space = create_space("nb201")
-    proxy = DEFAULT_PROXY["nb201"]
+    benchmark = get_benchmark(DEFAULT_SPACE)
+    space, dataset, proxy = create_space(benchmark.name), benchmark.default_dataset, benchmark.default_proxies
     settings = ScoreSettings()
-    run = f"zeronas-run-nb201-cifar10-{proxy.replace(',', '+')}-s{seed}-n{evaluations}"
-    console.print(f"zeronas run: evolution on nb201 / cifar10 with {proxy}, {evaluations} evaluations, seed {seed}")
-    batch = cached_batch("cifar10", settings.batch_size, seed, None, settings.source, None)
+    run = f"zeronas-run-{space.name}-{dataset}-{proxy.replace(',', '+')}-s{seed}-n{evaluations}"
+    console.print(
+        f"zeronas run: evolution on {space.name} / {dataset} with {proxy}, {evaluations} evaluations, seed {seed}"
+    )
+    batch = cached_batch(dataset, settings.batch_size, seed, None, settings.source, None)
     if batch.synthetic:
         console.print(
             f"[yellow]synthetic batch:[/] {batch.source}; pass --data-dir or set ZERONAS_DATA_DIR for the real "
-            "CIFAR-10 batch",
+            f"{dataset} batch",
             highlight=False,
         )
     else:
-        console.print(f"proxy batch: {len(batch)} real CIFAR-10 images from {batch.source}", highlight=False)
+        console.print(f"proxy batch: {len(batch)} real {dataset} images from {batch.source}", highlight=False)
     result = execute(
         space,
-        "cifar10",
+        dataset,
         proxy,
         "evolution",
         evaluations,

@@ -27,7 +27,7 @@ from zeronas.data import get_dataset, load_batch
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.scoring import build_seeded
 from zeronas.proxies import Scores, score
-from zeronas.spaces import create_space
+from zeronas.spaces import DEFAULT_SPACE, create_space
 from zeronas.spaces.zoo import build_named_model
 
 
@@ -43,7 +43,7 @@ def scores_table(scores: Scores, title: str) -> Table:
 
 @app.command("score")
 def score_command(
-    space: Annotated[str | None, typer.Option("--space", help="Search space, e.g. nb201.")] = None,
+    space: Annotated[str | None, typer.Option("--space", help=f"Search space (default {DEFAULT_SPACE}).")] = None,
     arch: Annotated[str | None, typer.Option("--arch", help="Architecture key in the space.")] = None,
     model: Annotated[str | None, typer.Option("--model", help="A named model: timm:NAME or torchvision:NAME.")] = None,
     dataset: DatasetOption = "cifar10",
@@ -73,7 +73,7 @@ def score_command(
             net = build_named_model(model, num_classes=classes, input_size=resolution)
         what = model
     else:
-        search_space = create_space(space or "nb201")
+        search_space = create_space(space or DEFAULT_SPACE)
         key = search_space.validate(arch)
         net = build_seeded(search_space, key, classes, seed)
         what = key

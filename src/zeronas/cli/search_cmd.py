@@ -1,7 +1,7 @@
 """`zeronas search`: the best architectures of a space under budgets, without training (issue 5).
 
-Prints the best candidates with proxy values and costs (and NB201's ground truth: test accuracy and
-rank among all 15,625 cells), and writes to --out: history.csv, best.csv, trace.png, for NSGA-II
+Prints the best candidates with proxy values and costs (and, where the space's benchmark has ground
+truth, test accuracy and rank among all its cells), and writes to --out: history.csv, best.csv, trace.png, for NSGA-II
 front.csv and front.png, and the best network as a state file, TorchScript and a checked ONNX file.
 """
 
@@ -39,17 +39,11 @@ from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError, ZeronasError
 from zeronas.evaluation.scoring import ScoreSettings, build_seeded, cached_batch, default_workers
 from zeronas.executors import Backend
-from zeronas.search import SearchResult, get_algorithm, nb201_ground_truth, plot_front, plot_trace, search
+from zeronas.search import SearchResult, benchmark_truth, get_algorithm, plot_front, plot_trace, search
 from zeronas.search.budget import parse_budgets
 from zeronas.search.export import export_model
 from zeronas.search.runner import default_run_id
-from zeronas.spaces import SearchSpace, create_space
-
-#: default objective per space. NB201: the mean z-score of nwot and synflow found better cells than either alone
-#: (CIFAR-10 evolution, 200 evaluations, 3 seeds: 93.91% vs synflow 93.76%, nwot 92.64%); mbv2: Zen-NAS's zen
-DEFAULT_PROXY = {"nb201": "nwot,synflow", "mbv2": "zen"}
-DEFAULT_DATASET = {"nb201": "cifar10", "mbv2": "imagenet"}
-
+from zeronas.spaces import DEFAULT_SPACE, SearchSpace, create_space, get_benchmark
 
 #: a run id names a folder under --out and the store's traces: letters, digits and . _ + = - only
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=-]{0,199}$")
@@ -155,9 +149,9 @@ def report(
     info = get_dataset(result.dataset)
     best = result.best.head(top).copy()
     truth = None
-    if result.space == "nb201":
+    if get_benchmark(result.space).has_ground_truth:
         try:
-            truth = nb201_ground_truth(best["arch"].tolist(), info.name)
+            truth = benchmark_truth(result.space, best["arch"].tolist(), info.name)
         except ZeronasError as exc:
             console.print(f"[yellow]no ground truth:[/] {exc}")
     table = Table(title=f"best {len(best)} of {result.stats['unique']} distinct candidates ({result.objective})")
@@ -182,7 +176,7 @@ def report(
     if truth is not None:
         console.print(
             f"[bold]ground truth ({info.name} test):[/] {truth['test_acc'].iloc[0]:.2f}%, rank "
-            f"{truth['rank'].iloc[0]} of 15,625 (optimum {truth['optimum'].iloc[0]:.2f}%)"
+            f"{truth['rank'].iloc[0]} of {truth.attrs['cells']:,} (optimum {truth['optimum'].iloc[0]:.2f}%)"
         )
     s = result.stats
     parallel = f", {s['computed_on_executor']} on the executor" if s.get("computed_on_executor") else ""
@@ -201,7 +195,7 @@ def report(
         front = result.front
         if truth is not None:
             front = front.merge(
-                nb201_ground_truth(front["arch"].tolist(), info.name).drop(columns="optimum"), on="arch"
+                benchmark_truth(result.space, front["arch"].tolist(), info.name).drop(columns="optimum"), on="arch"
             )
         front.to_csv(out / "front.csv", index=False)
         written += [out / "front.csv", plot_front(result, out / "front.png")]
@@ -233,7 +227,9 @@ def report(
 
 @app.command("search")
 def search_command(
-    space: Annotated[str, typer.Option("--space", help="Search space: nb201 or mbv2.")] = "nb201",
+    space: Annotated[str, typer.Option("--space", help="Search space (zeronas data info lists benchmarks).")] = (
+        DEFAULT_SPACE
+    ),
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Data set (default per space).")] = None,
     proxies: Annotated[
         str | None, typer.Option("--proxies", "-p", help="Proxy, or several: their mean z-score (default per space).")
@@ -301,8 +297,9 @@ def search_command(
         if algorithm == "prune":
             raise InvalidInputError("--backend does not apply to prune: it scores one supernet at a time")
     search_space = make_space(space, resolution)
-    dataset = dataset or DEFAULT_DATASET.get(search_space.name, "cifar10")
-    proxy = proxy or DEFAULT_PROXY.get(search_space.name, "synflow")
+    benchmark = get_benchmark(search_space.name)
+    dataset = dataset or benchmark.default_dataset
+    proxy = proxy or benchmark.default_proxies
     info = get_dataset(dataset)
     own = vars(search_space).get("resolution")
     res = proxy_resolution or own or resolution

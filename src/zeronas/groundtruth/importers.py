@@ -21,9 +21,9 @@ import pandas as pd
 from zeronas.config import KNOWN_FILES, read_data_json
 from zeronas.data.datasets import get_dataset
 from zeronas.errors import DataNotFoundError, InvalidInputError, UnknownNameError, ZeronasError
-from zeronas.groundtruth.nasbench201 import NB201_DATASETS
 from zeronas.groundtruth.reference import parse_suite_zero
 from zeronas.spaces import create_space
+from zeronas.spaces.nb201.truth import NB201_DATASETS
 
 ENV_USER_DATA = "XDG_DATA_HOME"
 __all__ = ["KNOWN_FILES", "import_nasbench201", "import_suite_zero", "user_data_dir"]

@@ -17,8 +17,8 @@ import pandas as pd
 from zeronas.config import data_file, read_data_csv, read_data_json
 from zeronas.data.datasets import get_dataset
 from zeronas.errors import InvalidArchError, InvalidInputError
-from zeronas.groundtruth.nasbench201 import load_nasbench201
 from zeronas.spaces import create_space
+from zeronas.spaces.nb201.truth import load_nasbench201
 
 #: NASLib proxy name -> zeronas proxy name, where they differ
 NASLIB_NAMES = {"jacov": "jacob_cov"}

@@ -24,9 +24,9 @@ import pandas as pd
 
 from zeronas.config import find_data_dir, read_data_csv
 from zeronas.errors import DataNotFoundError, InvalidInputError, UnknownNameError
-from zeronas.groundtruth import load_nasbench201
 from zeronas.hardware.costs import register_cost
 from zeronas.hardware.tables import TableCost
+from zeronas.spaces.nb201 import load_nasbench201
 
 NUM_CELLS = 15625
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")

@@ -3,8 +3,8 @@
 Proxy values come from the result store when it has them (rows per (arch, proxy, seed) for the
 scoring settings' digest, averaged over seeds, failures kept as NaN); cells missing there are
 scored with `score_arch` (and written back when a store is given). Costs come from any cost model
-(counted, measured, tabulated, predicted). Ground truth: NB201 test accuracy, or the accuracy
-column of the Raspberry Pi 5 table (`accuracy="edge"`, cifar100).
+(counted, measured, tabulated, predicted). Ground truth: the space's benchmark test accuracy, or the
+accuracy column of NB201's Raspberry Pi 5 table (`accuracy="edge"`, cifar100).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import pandas as pd
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.scoring import ScoreSettings, score_arch
-from zeronas.groundtruth import nb201_accuracy
 from zeronas.hardware.costs import CostModel
 from zeronas.pareto.front import (
     DEFAULT_QUANTILES,
@@ -31,7 +30,7 @@ from zeronas.pareto.front import (
     front_summary,
 )
 from zeronas.proxies import Scores
-from zeronas.spaces import SearchSpace
+from zeronas.spaces import DEFAULT_SPACE, SearchSpace, get_benchmark
 
 if TYPE_CHECKING:
     from zeronas.store import ResultStore
@@ -156,20 +155,25 @@ def _rows(space: str, key: str, dataset: str, seed: int, digest: str, scores: Sc
     ]
 
 
-def nb201_scorer(space: SearchSpace, dataset: str, proxies: Sequence[str], settings: ScoreSettings) -> Scorer:
+def space_scorer(space: SearchSpace, dataset: str, proxies: Sequence[str], settings: ScoreSettings) -> Scorer:
     """(key, seed) -> Scores through `score_arch`."""
     return lambda key, seed: score_arch(space, key, dataset, list(proxies), seed, settings)
 
 
-def accuracy_series(dataset: str, source: str = "nb201", data_dir: str | os.PathLike | None = None) -> pd.Series:
-    """Ground-truth accuracy per NB201 arch string: `nb201` test accuracy, or `edge` (Pi 5 table, cifar100)."""
-    if source == "nb201":
-        return nb201_accuracy(dataset, "test", data_dir)
+def accuracy_series(
+    dataset: str, source: str = "benchmark", data_dir: str | os.PathLike | None = None, space: str = DEFAULT_SPACE
+) -> pd.Series:
+    """Ground-truth accuracy per arch key: the space's `benchmark` test accuracy, or `edge` (NB201's Pi 5 table).
+
+    'nb201' is the old spelling of 'benchmark'.
+    """
+    if source in ("benchmark", "nb201"):
+        return get_benchmark(space).ground_truth(dataset, "test", data_dir)
     if source == "edge":
         from zeronas.hardware.tables import edge_series
 
         return edge_series("pi5", "litert", get_dataset(dataset).name, "accuracy", data_dir)
-    raise InvalidInputError(f"accuracy source must be 'nb201' or 'edge', got {source!r}")
+    raise InvalidInputError(f"--accuracy must be 'benchmark' or 'edge', got {source!r}")
 
 
 def run_pareto(

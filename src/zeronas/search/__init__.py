@@ -12,7 +12,7 @@ from zeronas.search.budget import Budget, BudgetChecker, EmptyFeasibleSetError, 
 from zeronas.search.evaluator import Evaluator, Record
 from zeronas.search.export import ExportResult, export_model
 from zeronas.search.objective import Objective, ProxyObjective
-from zeronas.search.outcome import SearchResult, nb201_ground_truth, plot_front, plot_trace
+from zeronas.search.outcome import SearchResult, benchmark_truth, plot_front, plot_trace
 from zeronas.search.runner import search
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
     "export_model",
     "get_algorithm",
     "list_algorithms",
-    "nb201_ground_truth",
+    "benchmark_truth",
     "parse_budget",
     "parse_budgets",
     "plot_front",

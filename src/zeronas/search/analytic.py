@@ -14,8 +14,8 @@ import functools
 from zeronas.data import get_dataset
 from zeronas.modelstats import count_flops, count_macs, count_params
 from zeronas.spaces import SearchSpace
-from zeronas.spaces.nasbench201 import NUM_EDGES, NUM_OPS, NasBench201Space
-from zeronas.spaces.nb201_model import OP_NAMES
+from zeronas.spaces.nb201.model import OP_NAMES
+from zeronas.spaces.nb201.space import NUM_EDGES, NUM_OPS, NasBench201Space
 
 COUNTED = ("params", "flops", "macs")
 _NONE = OP_NAMES.index("none")

@@ -82,21 +82,25 @@ def build_result(ev: Evaluator, algorithm: str, run: str | None, seconds: float,
     )
 
 
-def nb201_ground_truth(keys: list[str], dataset: str) -> pd.DataFrame | None:
-    """Test accuracy and rank among all 15,625 cells (1 = best) of NB201 keys; None for other data sets.
+def benchmark_truth(space: str, keys: list[str], dataset: str) -> pd.DataFrame | None:
+    """Test accuracy and rank among all cells of the space (1 = best) of `keys`.
 
-    A missing benchmark table raises DataNotFoundError (one line naming the file).
+    None when the space's benchmark has no ground truth or does not cover `dataset`; a benchmark
+    table missing from the data directory raises DataNotFoundError (one line naming the file).
     """
     from zeronas.data import get_dataset
-    from zeronas.groundtruth import NB201_DATASETS, nb201_accuracy
+    from zeronas.spaces import get_benchmark
 
-    if get_dataset(dataset).name not in NB201_DATASETS:
+    benchmark = get_benchmark(space)
+    if not benchmark.has_ground_truth or (benchmark.datasets and get_dataset(dataset).name not in benchmark.datasets):
         return None
-    accuracy = nb201_accuracy(dataset, "test")
+    accuracy = benchmark.ground_truth(dataset, "test")
     ordered = np.sort(accuracy.to_numpy())[::-1]
     values = accuracy.reindex(keys).to_numpy()
     ranks = [int(np.searchsorted(-ordered, -v, side="left")) + 1 if np.isfinite(v) else -1 for v in values]
-    return pd.DataFrame({"arch": keys, "test_acc": values, "rank": ranks, "optimum": float(ordered[0])})
+    frame = pd.DataFrame({"arch": keys, "test_acc": values, "rank": ranks, "optimum": float(ordered[0])})
+    frame.attrs["cells"] = len(ordered)  # the rank is among this many cells
+    return frame
 
 
 def plot_trace(result: SearchResult, path: str | Path) -> Path:

@@ -31,9 +31,9 @@ from zeronas.proxies import resolve_proxies, score
 from zeronas.proxies.activation import random_crops
 from zeronas.search.algorithms import register_algorithm
 from zeronas.search.evaluator import Evaluator
-from zeronas.spaces.nasbench201 import EDGES, NasBench201Space
-from zeronas.spaces.nb201_model import OP_NAMES
-from zeronas.spaces.nb201_supernet import OpSets, build_supernet, full_op_sets, op_sets_key, op_sets_to_arch
+from zeronas.spaces.nb201.model import OP_NAMES
+from zeronas.spaces.nb201.space import EDGES, NasBench201Space
+from zeronas.spaces.nb201.supernet import OpSets, build_supernet, full_op_sets, op_sets_key, op_sets_to_arch
 
 
 def _significant(value: float, digits: int = 10) -> float:

@@ -1,4 +1,9 @@
-"""Search spaces: registry (`register_space`, `create_space`, `list_spaces`) and implementations."""
+"""Search spaces and benchmarks: registries (`register_space`, `create_space`, `get_benchmark`) and built-ins.
+
+Each built-in benchmark is a folder (`nb201/`, `mbv2/`) exporting `SPACE` (its SearchSpace class)
+and `BENCHMARK` (its data sets, ground truth and defaults); `BUILTINS` below is the one place that
+registers them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,11 @@ from collections.abc import Callable
 from zeronas.errors import InvalidInputError
 from zeronas.registry import Registry
 from zeronas.spaces.base import SearchSpace
+from zeronas.spaces.benchmark import Benchmark, list_benchmarks, register_benchmark
+from zeronas.spaces.benchmark import get_benchmark as _get_benchmark
 
+#: the benchmark commands use when none is named
+DEFAULT_SPACE = "nb201"
 _SPACES: Registry[Callable[..., SearchSpace]] = Registry("search space")
 _ALIASES = {"nasbench201": "nb201", "nats-tss": "nb201", "nats_tss": "nb201"}
 
@@ -24,15 +33,20 @@ def register_space(name: str) -> Callable[[type[SearchSpace]], type[SearchSpace]
     return wrap
 
 
+def canonical_space_name(name: str) -> str:
+    """`name` lower-cased, with aliases such as 'nasbench201' resolved."""
+    if not isinstance(name, str):
+        raise InvalidInputError(f"search space name must be a string, got {type(name).__name__} {name!r}")
+    key = name.strip().lower()
+    return _ALIASES.get(key, key)
+
+
 def create_space(name: str, **kwargs: object) -> SearchSpace:
     """Instantiate the space registered under `name` (aliases such as 'nasbench201' accepted).
 
     Keyword arguments the space's constructor does not take give a one-line error naming those it does.
     """
-    if not isinstance(name, str):
-        raise InvalidInputError(f"search space name must be a string, got {type(name).__name__} {name!r}")
-    key = name.strip().lower()
-    cls = _SPACES.get(_ALIASES.get(key, key))
+    cls = _SPACES.get(canonical_space_name(name))
     accepted = [p for p in inspect.signature(cls).parameters if p not in ("self", "args", "kwargs")]
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
@@ -47,7 +61,34 @@ def list_spaces() -> list[str]:
     return sorted(_SPACES.names())
 
 
-from zeronas.spaces import mobilenetv2 as _mobilenetv2  # noqa: E402,F401  (registers "mbv2")
-from zeronas.spaces import nasbench201 as _nasbench201  # noqa: E402,F401  (registers "nb201")
+def get_benchmark(name: str) -> Benchmark:
+    """The benchmark of space `name`; a space registered without one gets a benchmark with no ground truth."""
+    key = canonical_space_name(name)
+    if key in _SPACES and key not in list_benchmarks():
+        return Benchmark(name=key, description=f"search space {key}")
+    return _get_benchmark(key)
 
-__all__ = ["SearchSpace", "create_space", "list_spaces", "register_space"]
+
+def _register_builtins() -> None:
+    """The built-in benchmarks, one line each: their space and their benchmark facts."""
+    from zeronas.spaces import mbv2, nb201
+
+    for package in (nb201, mbv2):
+        register_space(package.BENCHMARK.name)(package.SPACE)
+        register_benchmark(package.BENCHMARK)
+
+
+_register_builtins()
+
+__all__ = [
+    "DEFAULT_SPACE",
+    "Benchmark",
+    "SearchSpace",
+    "canonical_space_name",
+    "create_space",
+    "get_benchmark",
+    "list_benchmarks",
+    "list_spaces",
+    "register_benchmark",
+    "register_space",
+]

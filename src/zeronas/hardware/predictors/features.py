@@ -14,7 +14,7 @@ import numpy as np
 
 from zeronas.errors import NotApplicableError
 from zeronas.spaces import SearchSpace
-from zeronas.spaces.nasbench201 import EDGES, NUM_OPS
+from zeronas.spaces.nb201.space import EDGES, NUM_OPS
 
 NUM_NODES = len(EDGES) + 2
 NODE_FEATURES = NUM_OPS + 2

@@ -74,7 +74,7 @@ class OpLatencyTable(Predictor):
 def _cell_input_shapes(model: nn.Module, shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     import torch
 
-    from zeronas.spaces.nb201_model import InferCell
+    from zeronas.spaces.nb201.model import InferCell
 
     shapes: list[tuple[int, ...]] = []
     hooks = [
@@ -106,7 +106,7 @@ def measure_op_table(
     """
     if space.name != "nb201":
         raise NotApplicableError(f"the measured op table is defined for nb201, not {space.name!r}")
-    from zeronas.spaces.nb201_model import OP_NAMES, make_op
+    from zeronas.spaces.nb201.model import OP_NAMES, make_op
 
     info = get_dataset(dataset)
     shape = (batch, 3, info.resolution, info.resolution)

@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from zeronas.errors import InvalidArchError
-from zeronas.spaces.nasbench201 import EDGES, NUM_EDGES, NUM_OPS, ops_to_string
-from zeronas.spaces.nb201_model import OP_NAMES, ResNetBasicBlock, make_op
+from zeronas.spaces.nb201.model import OP_NAMES, ResNetBasicBlock, make_op
+from zeronas.spaces.nb201.space import EDGES, NUM_EDGES, NUM_OPS, ops_to_string
 
 OpSets = tuple[tuple[int, ...], ...]
 

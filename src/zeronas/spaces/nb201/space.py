@@ -21,9 +21,8 @@ from torch import nn
 
 from zeronas.config import data_file
 from zeronas.errors import InvalidArchError, InvalidInputError
-from zeronas.spaces import register_space
 from zeronas.spaces.base import SearchSpace, check_count, check_num_classes
-from zeronas.spaces.nb201_model import OP_NAMES, TinyNetwork
+from zeronas.spaces.nb201.model import OP_NAMES, TinyNetwork
 
 NUM_EDGES = 6
 NUM_OPS = len(OP_NAMES)
@@ -88,9 +87,10 @@ def _index_table(path: str) -> tuple[list[str], dict[str, int]]:
     return archs, {a: i for i, a in enumerate(archs)}
 
 
-@register_space("nb201")
 class NasBench201Space(SearchSpace):
     """The NAS-Bench-201 / NATS-Bench topology search space."""
+
+    name = "nb201"
 
     resolution = 32
     num_classes = 10

@@ -13,7 +13,7 @@ from zeronas.errors import InvalidInputError
 
 #: dataset name -> column prefix in nasbench201.csv
 NB201_DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16_120"}
-_HINT = (
+TRUTH_HINT = (
     "import the official file with `zeronas data import NAS-Bench-201-v1_1-096897.pth` "
     "(needs `pip install nas-bench-201`) or pass --data-dir pointing at a zeronas data directory"
 )
@@ -21,13 +21,13 @@ _HINT = (
 
 @functools.lru_cache(maxsize=4)
 def _read(path: str, mtime: float) -> pd.DataFrame:
-    frame = read_data_csv(path, ("nb201_index", "arch_str"), hint=_HINT)
+    frame = read_data_csv(path, ("nb201_index", "arch_str"), hint=TRUTH_HINT)
     return frame.set_index("arch_str", drop=False)
 
 
 def load_nasbench201(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """The whole table, indexed by canonical arch string."""
-    path = data_file("benchmarks/nasbench201.csv", data_dir, hint=_HINT)
+    path = data_file("benchmarks/nasbench201.csv", data_dir, hint=TRUTH_HINT)
     return _read(str(path), path.stat().st_mtime)
 
 
@@ -41,8 +41,8 @@ def nb201_accuracy(dataset: str, metric: str = "test", data_dir: str | os.PathLi
     column = f"{NB201_DATASETS[name]}_{metric}_acc"
     frame = load_nasbench201(data_dir)
     if column not in frame.columns:
-        raise InvalidInputError(f"nasbench201.csv lacks column {column}; {_HINT}")
+        raise InvalidInputError(f"nasbench201.csv lacks column {column}; {TRUTH_HINT}")
     values = pd.to_numeric(frame[column], errors="coerce")
     if values.isna().all():
-        raise InvalidInputError(f"nasbench201.csv column {column} holds no numbers; {_HINT}")
+        raise InvalidInputError(f"nasbench201.csv column {column} holds no numbers; {TRUTH_HINT}")
     return values.rename(f"{name}_{metric}_acc")

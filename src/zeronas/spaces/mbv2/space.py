@@ -24,7 +24,6 @@ import torch
 from torch import nn
 
 from zeronas.errors import InvalidArchError, InvalidInputError
-from zeronas.spaces import register_space
 from zeronas.spaces.base import SearchSpace, check_count, check_num_classes
 
 STEM_CHANNELS = 32
@@ -108,9 +107,10 @@ class MobileNetV2Net(nn.Module):
         return self.classifier(self.global_pooling(self.features(x)).flatten(1))
 
 
-@register_space("mbv2")
 class MobileNetV2Space(SearchSpace):
     """ProxylessNAS/OFA-style MobileNetV2 space with exact analytic params/FLOPs/MACs."""
+
+    name = "mbv2"
 
     resolution = 224
     num_classes = 1000
