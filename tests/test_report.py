@@ -180,3 +180,30 @@ def test_evaluate_then_report_cli(
     error = capsys.readouterr().err
     assert code.value.code == 2 and "benchmarks/nasbench201.csv" in error and "zeronas data import" in error
     assert not (tmp_path / "never.sqlite").exists()  # nothing is scored without ground truth
+
+
+def test_a_top_draw_is_planned_recorded_and_evaluated_on_its_own_cells(tmp_path: Path) -> None:
+    from zeronas.evaluation.sweep import plan_sweep, recorded_top_draws, top_role
+
+    whole = plan_sweep("nb201", "cifar100", 30, include_top=5, sample_seed=2)
+    plan = plan_sweep("nb201", "cifar100", 30, include_top=5, sample_seed=2, top_sample=50)
+    assert plan.uniform == whole.uniform and len(whole.top) == 782  # the uniform draw does not move
+    assert len(plan.top) == 50 == len(set(plan.top)) and set(plan.top) < set(whole.top)
+    assert plan_sweep("nb201", "cifar100", 30, include_top=5, sample_seed=2, top_sample=50).top == plan.top
+    assert plan_sweep("nb201", "cifar100", 30, include_top=5, sample_seed=3, top_sample=50).top != plan.top
+    assert plan_sweep("nb201", "cifar100", 0, include_top=0.1, top_sample=500).top_sample == 0  # set smaller: whole
+    store = ResultStore(tmp_path / "s.sqlite")
+    truth = _truth()
+    store.register_settings("dg1", SETTINGS)
+    store.mark_cells("nb201", "cifar100", "uniform:30:2", plan.uniform)
+    store.mark_cells("nb201", "cifar100", top_role(5, 50, 2), plan.top)
+    assert top_role(5, 50, 2) == "top:5:50:2" and recorded_top_draws(store, "nb201", "cifar100") == {5.0: set(plan.top)}
+    rows = [ResultRow("nb201", a, "cifar100", "oracle", 0, "dg1", float(truth[a]), "ok") for a in plan.cells]
+    rows += [ResultRow("nb201", a, "cifar100", "flat", 0, "dg1", float(i % 7), "ok") for i, a in enumerate(plan.cells)]
+    store.add(rows)
+    result = evaluate_group(store, "nb201", "cifar100", "dg1", ratios=None)
+    summary = result.evaluation.summary.set_index("proxy")
+    assert result.evaluation.top == 5.0
+    assert summary.loc["oracle", "population_top"] == "top draw" and summary.loc["oracle", "cells_top"] == 50
+    assert summary.loc["oracle", "spr_top"] == pytest.approx(1.0) and summary.loc["flat", "spr_top"] < 0.5
+    assert any("a uniform draw of cells from the top set" in note for note in result.notes)

@@ -79,6 +79,12 @@ def evaluate_command(
         float,
         typer.Option("--include-top", min=0, max=100, help="Also score every cell in the top K% by ground truth."),
     ] = 0.0,
+    top_sample: Annotated[
+        int,
+        typer.Option(
+            "--top-sample", min=0, help="Score a seeded uniform draw of N cells of the top set, not all of it."
+        ),
+    ] = 0,
     sample_seed: Annotated[
         int, typer.Option("--sample-seed", min=0, max=MAX_SEED, help="Seed of the uniform cell draw.")
     ] = 0,
@@ -104,7 +110,7 @@ def evaluate_command(
     _check_options(names, options)
     info = get_dataset(dataset)
     ground_truth(space, info.name, metric)  # fail before scoring anything when the ground truth is missing
-    plan = plan_sweep(space, info.name, sample, include_top, sample_seed, metric)
+    plan = plan_sweep(space, info.name, sample, include_top, sample_seed, metric, top_sample=top_sample)
     settings = ScoreSettings(
         batch_size=batch_size, source=source, options=options, data_dir=str(data_dir) if data_dir else None
     )
@@ -112,9 +118,10 @@ def evaluate_command(
     result_store = ResultStore(store or default_store_path())
     executor = make_backend(backend, workers, ray_address, default_workers())
     note = "[yellow]synthetic batch[/] " if batch.synthetic else ""
+    drawn = "drawn uniformly from the " if plan.top_sample else ""
     console.print(
-        f"{note}{space}/{info.name}: {len(plan.cells)} cells ({len(plan.uniform)} uniform, {len(plan.top)} top "
-        f"{include_top:g}%) x {len(seed_list)} seed(s) x {len(names)} proxies; batch {batch_size} from "
+        f"{note}{space}/{info.name}: {len(plan.cells)} cells ({len(plan.uniform)} uniform, {len(plan.top)} {drawn}"
+        f"top {include_top:g}%) x {len(seed_list)} seed(s) x {len(names)} proxies; batch {batch_size} from "
         f"{batch.source}; store {result_store.path}"
     )
     with progress_bar() as bar:

@@ -19,7 +19,7 @@ import pandas as pd
 from zeronas.errors import InvalidInputError, ZeronasError
 from zeronas.evaluation import plots
 from zeronas.evaluation.metrics import BEST_FOUND_RULE, RATIOS, STD_RULE, Evaluation, evaluate_rows, top_set
-from zeronas.evaluation.sweep import recorded_draws, recorded_tops
+from zeronas.evaluation.sweep import recorded_draws, recorded_top_draws, recorded_tops
 from zeronas.groundtruth.truth import ground_truth, spaces_with_ground_truth
 from zeronas.store import ResultStore
 from zeronas.store.checks import unsafe_name
@@ -28,6 +28,7 @@ _POPULATION = {
     "complete": "every cell of the set scored",
     "uniform": "the uniformly drawn cells only",
     "scored": "every scored cell (no uniform sample recorded)",
+    "top draw": "a uniform draw of cells from the top set (--top-sample)",
 }
 
 
@@ -67,9 +68,10 @@ class GroupResult:
 
 
 def default_top(store: ResultStore, space: str, dataset: str, truth: pd.Series, scored: set[str]) -> float:
-    """The largest recorded --include-top K whose whole top set is scored, else 5."""
+    """The largest recorded --include-top K whose whole top set, or a draw from it, is scored, else 5."""
     complete = [k for k in recorded_tops(store, space, dataset) if set(top_set(truth, k)) <= scored]
-    return max(complete, default=5.0)
+    drawn = [k for k, cells in recorded_top_draws(store, space, dataset).items() if cells and cells <= scored]
+    return max(complete + drawn, default=5.0)
 
 
 def failure_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -143,7 +145,8 @@ def evaluate_group(
         settings, notes = {}, [*notes, f"settings {digest} are not registered in the store"]
     if top is None:
         top = default_top(store, space, dataset, truth, set(rows["arch"]))
-    evaluation = evaluate_rows(rows, truth, top, drawn or None, ratios)
+    top_draws = {k: v & set(rows["arch"]) for k, v in recorded_top_draws(store, space, dataset).items()}
+    evaluation = evaluate_rows(rows, truth, top, drawn or None, ratios, top_draws)
     for tag, label in (("all", "All"), ("top", f"Top {top:g}%")):
         kinds = evaluation.summary[f"population_{tag}"].dropna().unique()
         cells_n = evaluation.summary[f"cells_{tag}"]

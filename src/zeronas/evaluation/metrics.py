@@ -101,14 +101,24 @@ def _series_by_proxy_seed(rows: pd.DataFrame) -> Iterable[tuple[str, int, pd.Ser
 
 
 def correlation_table(
-    rows: pd.DataFrame, truth: pd.Series, percents: Sequence[float] = (100, 5), uniform: Uniform = None
+    rows: pd.DataFrame,
+    truth: pd.Series,
+    percents: Sequence[float] = (100, 5),
+    uniform: Uniform = None,
+    top_draws: Mapping[float, set[str]] | None = None,
 ) -> pd.DataFrame:
-    """One row per (proxy, seed, percent): spr, kt, cells in the population, failed and used values."""
+    """One row per (proxy, seed, percent): spr, kt, cells in the population, failed and used values.
+
+    `top_draws`: percent -> cells drawn uniformly from that top set; an incomplete top set is then
+    evaluated on the drawn cells (population 'top draw') instead of the uniform sample's share of it.
+    """
     tops = {p: top_set(truth, p) for p in percents}
     records = []
     for proxy, seed, values in _series_by_proxy_seed(rows):
         for percent, members in tops.items():
-            cells, rule = population(values.index, members, drawn_for(uniform, proxy))
+            drawn = (top_draws or {}).get(float(percent)) if percent < 100 else None
+            cells, rule = population(values.index, members, drawn or drawn_for(uniform, proxy))
+            rule = "top draw" if drawn and rule == "uniform" else rule
             subset = values.reindex(cells)
             spr, kt, used = rank_correlation(subset, truth)
             records.append(
@@ -223,6 +233,7 @@ def evaluate_rows(
     top: float = 5,
     uniform: Uniform = None,
     ratios: Sequence[float] | None = RATIOS,
+    top_draws: Mapping[float, set[str]] | None = None,
 ) -> Evaluation:
     """SPR/KT @All and @Top`top`%, best-found and the ratio sweep, summarised per proxy over seeds.
 
@@ -232,7 +243,7 @@ def evaluate_rows(
     its tied cells), best_acc_std its sample std (ddof=1), best_min/best_max the lowest/highest ground truth
     among the tied cells of any seed, best_tied the largest number of tied cells in a seed.
     """
-    correlations = correlation_table(rows, truth, (100, top), uniform)
+    correlations = correlation_table(rows, truth, (100, top), uniform, top_draws)
     best = best_found_table(rows, truth, uniform)
     ratio_table = ratio_sweep(rows, truth, ratios, uniform) if ratios else pd.DataFrame()
     bad = ~np.isfinite(rows["value"].astype("float64"))

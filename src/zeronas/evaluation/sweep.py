@@ -26,13 +26,14 @@ from zeronas.groundtruth.truth import ground_truth
 from zeronas.spaces import SearchSpace, create_space
 from zeronas.store import ResultRow, ResultStore
 
-#: cell roles recorded in the store: drawn uniformly, or added as the top K% set (role "top:K")
+#: cell roles recorded in the store: drawn uniformly, or added as the top K% set (role "top:K"), or a
+#: uniform draw of N cells from that set on a space too large to score it whole ("top:K:N:S")
 UNIFORM, TOP = "uniform", "top:"
 
 
-def top_role(percent: float) -> str:
-    """The store role of the cells a sweep added as the top `percent`% set."""
-    return f"{TOP}{percent:g}"
+def top_role(percent: float, size: int = 0, sample_seed: int = 0) -> str:
+    """The store role of the top `percent`% cells a sweep added: the whole set, or a draw of `size` of them."""
+    return f"{TOP}{percent:g}" + (f":{size}:{sample_seed}" if size else "")
 
 
 def uniform_role(size: int, sample_seed: int) -> str:
@@ -47,8 +48,19 @@ def recorded_draws(store: ResultStore, space: str, dataset: str) -> list[set[str
 
 
 def recorded_tops(store: ResultStore, space: str, dataset: str) -> list[float]:
-    """The K of every top-K% set sweeps added for (space, dataset), ascending."""
-    return sorted(float(role[len(TOP) :]) for role in store.roles(space, dataset) if role.startswith(TOP))
+    """The K of every whole top-K% set sweeps added for (space, dataset), ascending."""
+    roles = [role[len(TOP) :] for role in store.roles(space, dataset) if role.startswith(TOP)]
+    return sorted(float(role) for role in roles if ":" not in role)
+
+
+def recorded_top_draws(store: ResultStore, space: str, dataset: str) -> dict[float, set[str]]:
+    """K -> the cells of every uniform draw from the top-K% set recorded for (space, dataset) (their union)."""
+    draws: dict[float, set[str]] = {}
+    for role in store.roles(space, dataset):
+        if role.startswith(TOP) and role.count(":") == 3:
+            percent = float(role[len(TOP) :].split(":")[0])
+            draws.setdefault(percent, set()).update(store.cells(space, dataset, role))
+    return draws
 
 
 #: seeds are numpy SeedSequence entropy (0 .. 2**32 - 1); one sweep takes at most MAX_SEEDS of them
@@ -112,6 +124,8 @@ class SweepPlan:
     top: tuple[str, ...] = ()
     sample_seed: int = 0
     include_top: float = 0.0
+    #: cells drawn uniformly from the top set (0: the whole set was added)
+    top_sample: int = 0
 
     @property
     def cells(self) -> list[str]:
@@ -127,8 +141,15 @@ def plan_sweep(
     sample_seed: int = 0,
     metric: str = "test",
     data_dir: str | None = None,
+    top_sample: int = 0,
 ) -> SweepPlan:
-    """Draw `sample` cells uniformly (seeded, without repetition) and add the top `include_top`% by ground truth."""
+    """Draw `sample` cells uniformly (seeded, without repetition) and add the top `include_top`% by ground truth.
+
+    With `top_sample` N, the top set is not added whole but as a seeded uniform draw of N of its cells
+    (the protocol on a space whose top 5% alone is too large to score, such as NAS-Bench-101's 21,181).
+    """
+    if top_sample < 0:
+        raise InvalidInputError(f"--top-sample must be >= 0, got {top_sample}")
     if sample < 0:
         raise InvalidInputError(f"--sample must be >= 0, got {sample}")
     dataset = get_dataset(dataset).name
@@ -139,9 +160,16 @@ def plan_sweep(
     if include_top:
         truth = ground_truth(space, dataset, metric, data_dir)
         top = tuple(top_set(truth, include_top))
+        if top_sample and top_sample < len(top):
+            rng = np.random.default_rng([sample_seed, 5])  # a stream of its own: the uniform draw is unchanged
+            top = tuple(top[i] for i in sorted(rng.choice(len(top), size=top_sample, replace=False)))
+        else:
+            top_sample = 0
+    elif top_sample:
+        raise InvalidInputError("--top-sample needs --include-top K")
     if not uniform and not top:
         raise InvalidInputError("the sweep has no cells: give --sample N and/or --include-top K")
-    return SweepPlan(space, dataset, uniform, top, sample_seed, float(include_top))
+    return SweepPlan(space, dataset, uniform, top, sample_seed, float(include_top), top_sample)
 
 
 @dataclass(frozen=True)
@@ -283,7 +311,8 @@ def run_sweep(
     if plan.uniform:
         store.mark_cells(plan.space, plan.dataset, uniform_role(len(plan.uniform), plan.sample_seed), plan.uniform)
     if plan.top:
-        store.mark_cells(plan.space, plan.dataset, top_role(plan.include_top), plan.top)
+        role = top_role(plan.include_top, plan.top_sample, plan.sample_seed)
+        store.mark_cells(plan.space, plan.dataset, role, plan.top)
     tasks = pending_tasks(store, plan.space, plan.dataset, plan.cells, proxies, seeds, settings, digest)
     if on_start is not None:
         on_start(len(tasks))
