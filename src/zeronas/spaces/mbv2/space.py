@@ -313,8 +313,13 @@ class MobileNetV2Space(SearchSpace):
         total["macs"] += head * classes
         return total
 
-    def analytic_cost(self, key: str, what: str, num_classes: int | None = None) -> float:
-        """'params' (M), 'flops' (MFLOPs, tensorwatch) or 'macs' (M), in the units of `zeronas.hardware` costs."""
+    def analytic_cost(
+        self, key: str, what: str, num_classes: int | None = None, resolution: int | None = None
+    ) -> float:
+        """'params' (M), 'flops' (MFLOPs, tensorwatch) or 'macs' (M), in the units of `zeronas.hardware` costs.
+
+        The space is built for one resolution (its own); `resolution` is accepted for the common protocol.
+        """
         counts = self.count(key, num_classes)
         if what not in counts:
             raise InvalidArchError(f"mbv2 has no analytic cost {what!r}; choose params, flops or macs")

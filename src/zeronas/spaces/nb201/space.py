@@ -194,6 +194,18 @@ class NasBench201Space(SearchSpace):
                 reach.add(t)
         return 3 in reach
 
+    def analytic_cost(
+        self, key: str, what: str, num_classes: int | None = None, resolution: int | None = None
+    ) -> float:
+        """'params' (M), 'flops' (MFLOPs) or 'macs' (M) of `key`, exact, summed from a calibrated edge table."""
+        from zeronas.spaces.nb201.costs import COUNTED, cost_table
+
+        if what not in COUNTED:
+            raise InvalidArchError(f"nb201 has no analytic cost {what!r}; choose params, flops or macs")
+        classes = check_num_classes(num_classes, self.num_classes)
+        base, table = cost_table(self.channels, self.cells_per_stage, classes, resolution or self.resolution, what)
+        return (base + sum(table[edge][op] for edge, op in enumerate(self.ops(key)))) / 1e6
+
     # --- models -------------------------------------------------------------------------------
     def build(self, key: str, num_classes: int | None = None, **kwargs: object) -> nn.Module:
         if kwargs:
