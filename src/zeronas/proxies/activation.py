@@ -1,4 +1,4 @@
-"""Activation-pattern proxies: NASWOT's log-determinant (§8) and the number of linear regions (§9)."""
+"""Activation-pattern proxies: NASWOT log-determinant, linear regions (docs/proxies.md §nwot, §linear_regions)."""
 
 from __future__ import annotations
 

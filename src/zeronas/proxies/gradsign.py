@@ -1,4 +1,4 @@
-"""GradSign (PROXIES.md §14): agreement of per-sample gradient signs, one batch-1 pass per sample."""
+"""GradSign (docs/proxies.md §gradsign): agreement of per-sample gradient signs, one batch-1 pass per sample."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Input-Jacobian proxies (PROXIES.md §6-7): jacob_cov (NASWOT v1) and EPE-NAS.
+"""Input-Jacobian proxies (docs/proxies.md §jacob_cov, §epe_nas): jacob_cov (NASWOT v1) and EPE-NAS.
 
 Both read J = ∂(Σ_k f_k(x_b))/∂x from the shared pass (one backward of all-ones cotangents).
 """

@@ -1,4 +1,4 @@
-"""Condition number of the empirical NTK at initialisation (TE-NAS, PROXIES.md §10)."""
+"""Condition number of the empirical NTK at initialisation (TE-NAS; docs/proxies.md §ntk_cond)."""
 
 from __future__ import annotations
 

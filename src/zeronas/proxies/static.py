@@ -1,4 +1,4 @@
-"""Proxies that need no data: parameter count, FLOPs, weight norm (PROXIES.md §12)."""
+"""Proxies that need no data: parameter count, FLOPs, weight norm (docs/proxies.md §params, §flops, §l2_norm)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SynFlow and FreeREA's LogSynflow (PROXIES.md §5): data-free path-norm saliency.
+"""SynFlow and FreeREA's LogSynflow (docs/proxies.md §synflow, §logsynflow): data-free path-norm saliency.
 
 On a float64 copy with BatchNorm removed and every state tensor replaced by its absolute value,
 an all-ones input of batch 1 is pushed through; R = Σ logits is back-propagated.

@@ -1,4 +1,4 @@
-"""Zen-score (PROXIES.md §11), NASLib's variant: residual links kept, features before global pooling."""
+"""Zen-score (docs/proxies.md §zen), NASLib's variant: residual links kept, features before global pooling."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ZiCo (PROXIES.md §13): gradient mean over standard deviation across two mini-batches."""
+"""ZiCo (docs/proxies.md §zico): gradient mean over standard deviation across two mini-batches."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TE-NAS pruning on NAS-Bench-201 (Chen, Gong, Wang, ICLR 2021; PROXIES.md sections 9-10).
+"""TE-NAS pruning on NAS-Bench-201 (Chen, Gong, Wang, ICLR 2021; docs/proxies.md §linear_regions, §ntk_cond).
 
 Start from the supernet with every op on every edge ('none' is removed first, as TE-NAS's code does,
 unless `include_none`). Each round, for every op still on an edge with several ops, score the supernet
