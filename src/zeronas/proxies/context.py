@@ -186,6 +186,8 @@ class ProxyContext:
     inplace: bool = False
     _working: WorkingCopy | None = field(default=None, repr=False)
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
+    #: shared-pass work left on the working copy's retained graph, run at the latest before the copy changes
+    _deferred: Callable[[], None] | None = field(default=None, repr=False)
 
     @property
     def batch_size(self) -> int:
@@ -199,10 +201,26 @@ class ProxyContext:
         """The working copy of the caller's model in its pristine, prepared state.
 
         The same module is handed out again (restored) to the next proxy: use it, then let it go.
+        Deferred shared-pass work runs first: restoring the copy would invalidate its graph.
         """
+        self.settle()
         if self._working is None:
             self._working = WorkingCopy(self.model, self.inplace)
         return self._working.checkout(dtype)
+
+    def defer(self, work: Callable[[], None] | None) -> None:
+        """Leave `work` on the shared pass's graph until a proxy asks for it (`settle`) or drop it (None).
+
+        Only the proxy consuming the result knows whether it is wanted (GraSP's exact H g is skipped
+        when the finite-difference option is chosen); the graph is freed once the work ran or was dropped.
+        """
+        self._deferred = work
+
+    def settle(self) -> None:
+        """Run the deferred shared-pass work now, once."""
+        work, self._deferred = self._deferred, None
+        if work is not None:
+            work()
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """`compute()` once per context: proxies of one family share an intermediate result."""

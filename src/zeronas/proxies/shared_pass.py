@@ -3,8 +3,13 @@
 Every artifact is computed on one prepared copy of the model, in this order so that a single
 autograd graph serves all of them: CE-loss weight gradients (with Fisher hooks live, and with
 `create_graph` when GraSP's Hessian-gradient product is wanted), the input Jacobian of the summed
-logits, the per-sample NTK gradients, then the Hessian-gradient product. Each step records its
-wall time so the engine can attribute cost to the proxies that asked for it.
+logits, the per-sample NTK gradients. Each step records its wall time so the engine can attribute
+cost to the proxies that asked for it.
+
+GraSP's exact H g (the double backward of <stopgrad(g), g>, the cheapest exact formulation measured
+in benchmarks/grasp.py) is left on the retained graph (`ProxyContext.defer`): GraSP runs it, or
+drops it when its finite-difference option is chosen, and the context runs it before the working
+copy is handed out again.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from zeronas.errors import InvalidInputError, NotApplicableError, ZeronasError
 from zeronas.proxies.context import ProxyContext, check_labels, classifier_logits, is_relu, prunable_layers
+from zeronas.proxies.ntk_gram import ntk_gram
 
 #: float32 holds integer sums of 0/1 codes exactly up to 2**24 units
 _EXACT_FLOAT32_UNITS = 1 << 24
@@ -127,33 +133,6 @@ class _Hooks:
             handle.remove()
 
 
-#: columns of the per-sample gradient matrix converted to float64 at a time
-_GRAM_BLOCK = 1 << 18
-
-
-def _ntk_gram(logits: torch.Tensor, params: list[torch.Tensor], retain: bool) -> torch.Tensor:
-    """Θ = G Gᵀ (float64), G_i = ∂(Σ_k f_k(x_i))/∂params, one backward per sample (train-mode BN kept).
-
-    A batched (`is_grads_batched`) backward gives the same rows but measured 2.6x slower on CPU
-    for NB201 cells, so the reference per-sample loop is used.
-    """
-    summed = logits.sum(1)
-    batch = summed.shape[0]
-    g = summed.new_zeros(batch, sum(p.numel() for p in params))  # filled row by row: no stacked copy
-    for i in range(batch):
-        grads = torch.autograd.grad(summed[i], params, retain_graph=retain or i < batch - 1, allow_unused=True)
-        offset = 0
-        for param, grad in zip(params, grads, strict=True):
-            if grad is not None:
-                g[i, offset : offset + param.numel()] = grad.reshape(-1)
-            offset += param.numel()
-    gram = torch.zeros(batch, batch, dtype=torch.float64, device=g.device)
-    for start in range(0, g.shape[1], _GRAM_BLOCK):  # float64 accuracy without a float64 copy of G
-        block = g[:, start : start + _GRAM_BLOCK].to(torch.float64)
-        gram += block @ block.T
-    return gram
-
-
 def _hessian_grads(layers: list, weights: list[torch.Tensor], grads: tuple) -> dict[str, torch.Tensor | None]:
     """H g for the CE loss: the gradient of z = <stopgrad(g), g> w.r.t. the weights."""
     used = [g for g in grads if g is not None]
@@ -162,6 +141,18 @@ def _hessian_grads(layers: list, weights: list[torch.Tensor], grads: tuple) -> d
         return {name: None for name, _ in layers}
     hg = torch.autograd.grad(z, weights, allow_unused=True)
     return {name: (h.detach() if h is not None else None) for (name, _), h in zip(layers, hg, strict=True)}
+
+
+def _deferred_hessian(ctx: ProxyContext, layers: list, weights: list[torch.Tensor], grads: tuple) -> Callable[[], None]:
+    """The exact H g on the retained graph, filling `ctx.hessian_grads` (or `hessian_error`) when run."""
+
+    def work() -> None:
+        try:
+            ctx.hessian_grads = _hessian_grads(layers, weights, grads)
+        except RuntimeError as exc:  # an op without double backward fails GraSP alone
+            ctx.hessian_error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+    return work
 
 
 def _gradient_problem(ctx: ProxyContext, weights: list[torch.Tensor]) -> ZeronasError | None:
@@ -235,17 +226,12 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
             pending.remove("ntk")
             params = [p for name, p in net.named_parameters() if "weight" in name]
             if params:
-                ctx.ntk_gram = _ntk_gram(logits, params, retain=bool(pending))
+                ctx.ntk_gram = ntk_gram(logits, params, retain=bool(pending))
             else:
                 ctx.missing["ntk_gram"] = NotApplicableError("the model has no weight parameters")
             seconds["ntk"] = time.perf_counter() - start
-        if "hessian" in pending:
-            start = time.perf_counter()
-            try:
-                ctx.hessian_grads = _hessian_grads(layers, weights, grads)
-            except RuntimeError as exc:  # an op without double backward fails GraSP alone
-                ctx.hessian_error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-            seconds["hessian"] = time.perf_counter() - start
+        if "hessian" in pending:  # timed with GraSP, which runs it (the steps above kept the graph)
+            ctx.defer(_deferred_hessian(ctx, layers, weights, grads))
     finally:
         hooks.remove()
     return seconds
