@@ -33,7 +33,7 @@ from zeronas.evaluation.scoring import ScoreSettings, cached_batch, default_work
 from zeronas.evaluation.sweep import SweepStats, parse_seeds, plan_sweep, run_sweep
 from zeronas.groundtruth.truth import ground_truth
 from zeronas.proxies import get_proxy, resolve_proxies
-from zeronas.spaces import DEFAULT_SPACE
+from zeronas.spaces import DEFAULT_SPACE, get_benchmark
 from zeronas.store import ResultStore, default_store_path
 
 OutOption = Annotated[Path, typer.Option("--out", help="Directory for CSV/JSON tables and PNG plots.")]
@@ -80,11 +80,13 @@ def evaluate_command(
         typer.Option("--include-top", min=0, max=100, help="Also score every cell in the top K% by ground truth."),
     ] = 0.0,
     top_sample: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--top-sample", min=0, help="Score a seeded uniform draw of N cells of the top set, not all of it."
+            "--top-sample",
+            min=0,
+            help="Score a seeded uniform draw of N cells of the top set (default: the benchmark's; 0: all of it).",
         ),
-    ] = 0,
+    ] = None,
     sample_seed: Annotated[
         int, typer.Option("--sample-seed", min=0, max=MAX_SEED, help="Seed of the uniform cell draw.")
     ] = 0,
@@ -110,6 +112,8 @@ def evaluate_command(
     _check_options(names, options)
     info = get_dataset(dataset)
     ground_truth(space, info.name, metric)  # fail before scoring anything when the ground truth is missing
+    if top_sample is None:
+        top_sample = get_benchmark(space).top_sample
     plan = plan_sweep(space, info.name, sample, include_top, sample_seed, metric, top_sample=top_sample)
     settings = ScoreSettings(
         batch_size=batch_size, source=source, options=options, data_dir=str(data_dir) if data_dir else None

@@ -69,11 +69,16 @@ def get_benchmark(name: str) -> Benchmark:
     return _get_benchmark(key)
 
 
-def _register_builtins() -> None:
-    """The built-in benchmarks, one line each: their space and their benchmark facts."""
-    from zeronas.spaces import mbv2, nb201
+#: the built-in benchmarks: each a package of `zeronas.spaces` exporting SPACE and BENCHMARK
+BUILTINS = ("nb201", "nb101", "mbv2")
 
-    for package in (nb201, mbv2):
+
+def _register_builtins() -> None:
+    """Register every built-in benchmark's space and benchmark facts."""
+    import importlib
+
+    for name in BUILTINS:
+        package = importlib.import_module(f"zeronas.spaces.{name}")
         register_space(package.BENCHMARK.name)(package.SPACE)
         register_benchmark(package.BENCHMARK)
 

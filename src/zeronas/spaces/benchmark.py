@@ -37,6 +37,8 @@ class Benchmark:
     default_proxies: str = "synflow"
     #: cost axis of a Pareto study by default
     default_cost: str = "flops"
+    #: cells `evaluate --include-top K` draws from the top set by default (0: the whole set)
+    top_sample: int = 0
     truth: TruthLoader | None = None
     #: the metrics `truth` answers ('test' first: the survey's choice)
     metrics: tuple[str, ...] = ("test", "val")
