@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from zeronas.data.batch import MAX_SEED
 from zeronas.errors import InvalidInputError
 
 app = typer.Typer(
@@ -45,13 +46,10 @@ StoreOption = Annotated[
 NoStoreOption = Annotated[
     bool, typer.Option("--no-store", help="Neither read nor write the result store (nothing is kept).")
 ]
-OutOption = Annotated[Path, typer.Option("--out", help="Output folder.")]
 #: every command writes under this folder by default (`--out`)
 RESULTS_DIR = Path("zeronas-results")
 ProxiesOption = Annotated[str, typer.Option("--proxies", "-p", help="'all' or comma-separated proxy names.")]
 DatasetOption = Annotated[str, typer.Option("--dataset", "-d", help="cifar10, cifar100, ImageNet16-120 or imagenet.")]
-#: seeds are numpy SeedSequence entropy: 0 .. 2**32 - 1
-MAX_SEED = 2**32 - 1
 #: bounds of sizes given on the command line; a batch too large for memory is refused by `load_batch`
 MAX_BATCH_SIZE = 65536
 MAX_RESOLUTION = 4096

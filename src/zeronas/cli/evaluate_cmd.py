@@ -21,6 +21,7 @@ from zeronas.cli.app import (
     app,
     console,
     error_console,
+    open_result_store,
     parse_options,
 )
 from zeronas.cli.executor_opts import BackendOption, RayAddressOption, WorkersOption, make_backend
@@ -34,7 +35,6 @@ from zeronas.evaluation.sweep import SweepStats, parse_seeds, plan_sweep, run_sw
 from zeronas.groundtruth.truth import ground_truth
 from zeronas.proxies import get_proxy, resolve_proxies
 from zeronas.spaces import DEFAULT_SPACE, get_benchmark
-from zeronas.store import ResultStore, default_store_path
 
 OutOption = Annotated[Path, typer.Option("--out", help="Directory for CSV/JSON tables and PNG plots.")]
 MetricOption = Annotated[str, typer.Option("--metric", help="Ground truth: 'test' (the survey's) or 'val' accuracy.")]
@@ -119,7 +119,7 @@ def evaluate_command(
         batch_size=batch_size, source=source, options=options, data_dir=str(data_dir) if data_dir else None
     )
     batch = cached_batch(info.name, batch_size, 0, None, source, settings.data_dir)
-    result_store = ResultStore(store or default_store_path())
+    result_store = open_result_store(store)
     executor = make_backend(backend, workers, ray_address, default_workers())
     note = "[yellow]synthetic batch[/] " if batch.synthetic else ""
     drawn = "drawn uniformly from the " if plan.top_sample else ""

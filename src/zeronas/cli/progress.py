@@ -56,13 +56,13 @@ class LineProgress(Progress):
         parts = [f"{task.description}: {count}", rate, f"elapsed {_clock(elapsed)}", f"eta {_clock(remaining)}"]
         return ", ".join(parts) + (f" [{extra}]" if extra else "")
 
-    def print_status(self, final: bool = False) -> None:
-        """Print a line for every visible task whose count changed since its last line (all when `final`)."""
+    def print_status(self) -> None:
+        """Print a line for every visible task whose count changed since its last line."""
         for task_id, task in list(self._tasks.items()):
             if not task.visible or task.start_time is None:
                 continue
             state = (task.completed, task.total)
-            if not final and self._printed.get(task_id) == state:
+            if self._printed.get(task_id) == state:
                 continue
             self._printed[task_id] = state
             self.console.print(self.status_line(task_id), highlight=False, markup=False, soft_wrap=True)

@@ -73,8 +73,9 @@ def rank_command(
     frame["mean_rank"] = mean_rank(frame, names)
     accuracy_column = None
     try:
-        if get_benchmark(space).has_ground_truth:
-            accuracy = get_benchmark(space).ground_truth(info.name, "test")
+        benchmark = get_benchmark(space)
+        if benchmark.has_ground_truth:
+            accuracy = benchmark.ground_truth(info.name, "test")
             frame["test_acc"] = accuracy.reindex(frame.index).to_numpy()
             accuracy_column = "test_acc"
     except ZeronasError as exc:

@@ -104,7 +104,8 @@ def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 #: a batch's input tensors may take at most this fraction of physical memory
 MEMORY_FRACTION = 0.5
-MAX_SEED = 2**32
+#: seeds are numpy SeedSequence entropy: 0 .. 2**32 - 1 (the CLI options and sweeps share this bound)
+MAX_SEED = 2**32 - 1
 
 
 def physical_memory() -> int | None:
@@ -125,7 +126,7 @@ def check_request(batch_size: object, seed: object, resolution: object, channels
 
     Checked before anything is allocated: `-r 100000` would otherwise try a multi-terabyte tensor.
     """
-    if not _is_int(seed) or not 0 <= seed < MAX_SEED:
+    if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise InvalidInputError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     if not _is_int(batch_size) or batch_size < 1:
         raise InvalidInputError(f"batch size (--batch-size) must be an integer >= 1, got {batch_size!r}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from zeronas.data import get_dataset
+from zeronas.data.batch import MAX_SEED
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.metrics import top_set
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, score_arch
@@ -63,8 +64,7 @@ def recorded_top_draws(store: ResultStore, space: str, dataset: str) -> dict[flo
     return draws
 
 
-#: seeds are numpy SeedSequence entropy (0 .. 2**32 - 1); one sweep takes at most MAX_SEEDS of them
-MAX_SEED = 2**32 - 1
+#: one sweep takes at most MAX_SEEDS seeds, each in 0 .. MAX_SEED (numpy SeedSequence entropy)
 MAX_SEEDS = 1000
 
 
@@ -76,7 +76,7 @@ def _check_seed_count(text: object, count: int) -> None:
 def parse_seeds(text: str | int | Iterable[int]) -> list[int]:
     """'0-4' -> [0..4]; '0,2,7' -> [0, 2, 7]; '3' -> [3]; ranges and lists may mix ('0-2,5').
 
-    Each seed lies in 0 .. 2**32 - 1 and a sweep takes at most MAX_SEEDS: one-line errors otherwise.
+    Each seed lies in 0 .. MAX_SEED (2**32 - 1) and a sweep takes at most MAX_SEEDS: one-line errors otherwise.
     """
     if isinstance(text, bool):
         raise InvalidInputError(f"--seeds must be integers, got {text!r}")

@@ -122,7 +122,7 @@ def classifier_logits(output: object, rows: int) -> torch.Tensor:
     return logits
 
 
-def check_labels(labels: torch.Tensor, classes: int) -> None:
+def check_label_range(labels: torch.Tensor, classes: int) -> None:
     """Raise a one-line InvalidInputError unless every label indexes one of the model's `classes` outputs."""
     if labels.numel() and int(labels.min()) < 0:
         raise InvalidInputError(f"labels must be >= 0, got {int(labels.min())}")

@@ -6,7 +6,13 @@ import torch
 import torch.nn.functional as F
 
 from zeronas.errors import NotApplicableError
-from zeronas.proxies.context import ProxyContext, check_labels, classifier_logits, prunable_weights, single_value_bn
+from zeronas.proxies.context import (
+    ProxyContext,
+    check_label_range,
+    classifier_logits,
+    prunable_weights,
+    single_value_bn,
+)
 from zeronas.proxies.registry import check_choice, register_proxy
 
 
@@ -33,7 +39,7 @@ def gradsign(ctx: ProxyContext, reduce: str = "sum") -> float:
                 raise
             raise NotApplicableError(f"batch-1 forward fails: {str(exc).splitlines()[0]}") from None
         if i == 0:
-            check_labels(ctx.y, logits.shape[1])
+            check_label_range(ctx.y, logits.shape[1])
         loss = F.cross_entropy(logits, ctx.y[i : i + 1])
         grads = torch.autograd.grad(loss, weights, allow_unused=True)
         flat = torch.cat(

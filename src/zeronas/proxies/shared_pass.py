@@ -24,7 +24,7 @@ from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from zeronas.errors import InvalidInputError, NotApplicableError, ZeronasError
-from zeronas.proxies.context import ProxyContext, check_labels, classifier_logits, is_relu, prunable_layers
+from zeronas.proxies.context import ProxyContext, check_label_range, classifier_logits, is_relu, prunable_layers
 from zeronas.proxies.ntk_gram import ntk_gram
 
 #: float32 holds integer sums of 0/1 codes exactly up to 2**24 units
@@ -160,7 +160,7 @@ def _gradient_problem(ctx: ProxyContext, weights: list[torch.Tensor]) -> Zeronas
     if not weights:
         return NotApplicableError("the model has no Conv/Linear weights")
     try:
-        check_labels(ctx.y, int(ctx.num_classes or 0))
+        check_label_range(ctx.y, int(ctx.num_classes or 0))
     except InvalidInputError as exc:
         return exc
     return None

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from zeronas.errors import NotApplicableError
-from zeronas.proxies.context import ProxyContext, check_labels, classifier_logits, prunable_weights
+from zeronas.proxies.context import ProxyContext, check_label_range, classifier_logits, prunable_weights
 from zeronas.proxies.registry import register_proxy
 
 
@@ -16,7 +16,7 @@ def _loss_grads(ctx: ProxyContext, x: torch.Tensor, y: torch.Tensor) -> dict[str
     logits = classifier_logits(net(x.clone()), x.shape[0])  # a fresh input: models may write into it
     if not weights:
         raise NotApplicableError("the model has no Conv/Linear weights")
-    check_labels(y, logits.shape[1])
+    check_label_range(y, logits.shape[1])
     loss = F.cross_entropy(logits, y)
     grads = torch.autograd.grad(loss, list(weights.values()), allow_unused=True)
     return {n: (g.detach() if g is not None else None) for n, g in zip(weights, grads, strict=True)}
