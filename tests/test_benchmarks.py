@@ -98,23 +98,23 @@ def test_import_suite_zero_multi_and_single_dataset_files(tmp_path: Path) -> Non
         theirs = load_reference_zc(name).loc[mine.index]
         pd.testing.assert_frame_equal(mine.sort_index(axis=1), theirs[mine.columns].sort_index(axis=1))
 
-    digits = {"023231": next(iter(subsets["cifar100"].values()))}  # digit keys are normalised to tuples
+    digits = {"023231": next(iter(subsets["cifar100"].values()))}  # keys are written in canonical form
     single = tmp_path / "zc_nasbench201_ImageNet16-120.json"
     single.write_text(json.dumps(digits))
     [path] = import_suite_zero(single, out)
     assert path.name == "nasbench201__ImageNet16-120.json"
-    assert list(json.loads(path.read_text())) == ["(0, 2, 3, 2, 3, 1)"]
+    assert list(json.loads(path.read_text())) == [ops_to_string((0, 2, 3, 2, 3, 1))]
     anonymous = tmp_path / "scores.json"
     anonymous.write_text(json.dumps(digits))
     with pytest.raises(InvalidInputError, match="--dataset"):
-        import_suite_zero(anonymous, out)
-    assert import_suite_zero(anonymous, out, dataset="c10")[0].name == "nasbench201__cifar10.json"
+        import_suite_zero(anonymous, out, space="nb201")
+    assert import_suite_zero(anonymous, out, dataset="c10", space="nb201")[0].name == "nasbench201__cifar10.json"
     (tmp_path / "broken.json").write_text("{not json")
     with pytest.raises(InvalidInputError, match="broken.json"):
         import_suite_zero(tmp_path / "broken.json", out)
     (tmp_path / "nb101.json").write_text(json.dumps({"(0, 1, 1)": {"val_accuracy": 1.0}}))
-    with pytest.raises(InvalidInputError, match="not an NB201 op tuple"):
-        import_suite_zero(tmp_path / "nb101.json", out, dataset="cifar10")
+    with pytest.raises(InvalidInputError, match="is not a nb201 architecture"):
+        import_suite_zero(tmp_path / "nb101.json", out, dataset="cifar10", space="nb201")
 
 
 def _fake_nas_201_api(archs: list[str]) -> types.ModuleType:

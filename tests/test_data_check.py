@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from zeronas.config import KNOWN_FILES, known_file_patterns
 from zeronas.data import load_batch
 from zeronas.datacheck import check_data, data_inventory
 from zeronas.errors import InvalidInputError
@@ -65,19 +66,26 @@ def test_check_of_sound_copies_is_all_ok(good_dir: Path, cli) -> None:
     results = {item.file: item for item in check_data(good_dir)}
     assert {f: (r.status, r.rows) for f, r in results.items() if f in GOOD} == {f: ("ok", n) for f, n in GOOD.items()}
     missing = {f for f, r in results.items() if r.status == "missing"}
-    assert missing == {"benchmarks/reference_zc/nasbench101__*.json", "benchmarks/transnas101_micro.csv"}
+    optional = {pattern for pattern, _, _ in known_file_patterns()} - {p for p, _, _ in KNOWN_FILES}
+    assert "benchmarks/nasbench101.csv.gz" in optional  # benchmarks register the files they read
+    expected = {"benchmarks/reference_zc/nasbench101__*.json", "benchmarks/transnas101_micro.csv"}
+    expected |= {"benchmarks/imported/*.csv"} | optional
+    assert missing == expected
     assert not any(r.broken for r in results.values())
     result = cli("data", "check", "--data-dir", str(good_dir))
     assert result.code == 0 and result.err == ""
-    assert "7 file(s) ok, 2 known pattern(s) missing" in result.out
+    assert f"7 file(s) ok, {len(expected)} known pattern(s) missing" in result.out
 
 
 def test_check_of_the_whole_shared_dir(shared_dir: Path) -> None:
     results = check_data(shared_dir)
     statuses = {r.file: r.status for r in results}
     assert statuses["hardware/nasbench201_latency_ms.LICENSE"] == "skipped"
-    assert [r.file for r in results if r.status not in ("ok", "skipped")] == []
-    assert sum(s == "ok" for s in statuses.values()) >= 20
+    assert [r.file for r in results if r.status not in ("ok", "skipped", "missing")] == []
+    imported_only = {"benchmarks/imported/*.csv", "benchmarks/natsbench_sss.csv", "benchmarks/transnas101_macro.csv"}
+    assert {r.file for r in results if r.status == "missing"} <= imported_only
+    assert statuses["benchmarks/nasbench101.csv.gz"] == "ok"
+    assert sum(s == "ok" for s in statuses.values()) >= 21
 
 
 def test_check_names_every_broken_copy(broken_dir: Path, cli) -> None:
@@ -121,6 +129,7 @@ def test_imported_dir_is_accepted_and_its_gaps_are_not_errors(shared_dir: Path, 
     (tmp_path / "benchmarks").mkdir()  # what `zeronas data import NAS-Bench-201-....pth` writes
     shutil.copy(shared_dir / "benchmarks" / "nasbench201.csv", tmp_path / "benchmarks" / "nasbench201.csv")
     result = cli("data", "check", "--data-dir", str(tmp_path))
-    assert result.code == 0 and "1 file(s) ok, 7 known pattern(s) missing" in result.out
+    missing = len(known_file_patterns()) - 1
+    assert result.code == 0 and f"1 file(s) ok, {missing} known pattern(s) missing" in result.out
     assert nb201_accuracy("cifar100", data_dir=tmp_path).max() == pytest.approx(73.5133, abs=1e-3)
     assert load_batch("cifar10", 4, data_dir=tmp_path).synthetic

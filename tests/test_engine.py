@@ -69,8 +69,9 @@ def test_same_seed_bit_identical_and_independent_of_requested_set(cell_model):
 def test_every_proxy_ok_on_a_normal_cell(cell_model):
     scores = zeronas.score(cell_model, small_batch(16), "all", seed=0)
     bad = scores.failures()
-    assert not bad, bad
-    assert all(math.isfinite(v) for v in scores.values())
+    topology = {"nn_mass", "nn_degree"}  # defined on residual/dense cells; an NB201 cell sums several edges
+    assert set(bad) == topology and all(bad[n].startswith("not_applicable: ") for n in topology), bad
+    assert all(math.isfinite(v) for n, v in scores.items() if n not in topology)
     assert scores["params"] == pytest.approx(0.615386, abs=1e-6)  # 0.621236 M at 100 classes - 90*65
     assert scores["flops"] == pytest.approx(88.30739, abs=1e-5)
 
@@ -178,7 +179,7 @@ def test_inplace_working_copy_gives_the_same_values():
     reordered = zeronas.score(build_seeded(SPACE, CELL, 10, 4), batch, order, seed=4, inplace=True)
     assert list(reordered) == order
     for name in copied:
-        assert copied[name] == inplace[name], name
+        assert copied[name] == inplace[name] or copied.details[name].status == inplace.details[name].status != "ok"
     for name in order:
         assert reordered[name] == copied[name], name
 

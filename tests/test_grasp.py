@@ -121,3 +121,33 @@ def test_finite_difference_skips_the_exact_product_and_restores_the_copy(data):
     exact = zeronas.score(model, data, ["grasp"], seed=0)["grasp"]
     assert value == pytest.approx(exact, rel=0.05)
     assert value == zeronas.score(model, data, ["grasp"], seed=0, options=FD)["grasp"]
+
+
+def test_deferred_hessian_seconds_are_charged_to_grasp_not_to_the_proxy_that_triggered_them(
+    data: zeronas.Batch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from zeronas.proxies import shared_pass
+
+    real_clock, skipped = time.perf_counter, [0.0]
+    original = shared_pass._deferred_hessian
+
+    def slow(*args: object) -> object:
+        work = original(*args)
+
+        def run() -> None:  # the deferred product "takes" 1,000 s on the clock the engine reads
+            work()
+            skipped[0] += 1000.0
+
+        return run
+
+    monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + skipped[0])
+    monkeypatch.setattr(shared_pass, "_deferred_hessian", slow)
+    scores = zeronas.score(
+        cell(CELLS[0]), data, proxies=["synflow", "grasp"], seed=0
+    )  # synflow restores the copy first
+    assert scores.details["grasp"].status == "ok"
+    assert scores.details["synflow"].seconds < 1000.0 <= scores.details["grasp"].seconds
+    fd = zeronas.score(cell(CELLS[0]), data, proxies=["synflow", "grasp"], seed=0, options=FD)
+    assert skipped[0] == 1000.0 and fd.details["grasp"].seconds < 1000.0  # finite difference: no exact product

@@ -32,15 +32,30 @@ KNOWN_FILES = (
     ("benchmarks/reference_zc/nasbench101__*.json", "NAS-Bench-Suite-Zero NB101 reference values", False),
     ("benchmarks/reference_full/nasbench201__*.csv", "FreeREA reference proxies for all NB201 cells", False),
     ("benchmarks/transnas101_micro.csv", "TransNAS-Bench-101 micro ground truth", False),
+    ("benchmarks/imported/*.csv", "ground truth imported from NAS-Bench-Suite-Zero-style files", False),
     ("data/*.npz", "real input batches", False),
     ("hardware/*", "hardware latency/energy tables", False),
     ("timm/*.csv", "timm ImageNet results and benchmarks", False),
 )
+_REGISTERED: list[tuple[str, str, bool]] = []
+
+
+def register_data_file(pattern: str, what: str, needed: bool = False) -> None:
+    """Make files matching `pattern` (a glob inside the data directory) known, e.g. a benchmark's own table."""
+    if all(pattern != known for known, _, _ in (*KNOWN_FILES, *_REGISTERED)):
+        _REGISTERED.append((pattern, what, needed))
+
+
+def known_file_patterns() -> tuple[tuple[str, str, bool], ...]:
+    """(pattern, what, needed) of every file zeronas reads: the built-in ones and those benchmarks registered."""
+    return (*KNOWN_FILES, *_REGISTERED)
+
+
 _EXPECTED = "e.g. benchmarks/nasbench201.csv, data/*.npz, hardware/*, timm/*.csv"
 
 
 def known_files(root: Path, pattern: str) -> list[Path]:
-    """The visible files of `root` matching one KNOWN_FILES pattern, sorted."""
+    """The visible files of `root` matching one known pattern, sorted."""
     return sorted(p for p in root.glob(pattern) if p.is_file() and not p.name.startswith("."))
 
 
@@ -50,7 +65,7 @@ def _problem(path: Path, need_known: bool) -> str | None:
         return "does not exist"
     if not path.is_dir():
         return "is a file, not a directory"
-    if need_known and not any(known_files(path, pattern) for pattern, _, _ in KNOWN_FILES):
+    if need_known and not any(known_files(path, pattern) for pattern, _, _ in known_file_patterns()):
         return (
             f"holds none of the files zeronas reads ({_EXPECTED}); point it at a zeronas data directory "
             "(such as ../shared) or fill one with `zeronas data import`"
@@ -197,3 +212,25 @@ def read_data_npz(path: str | os.PathLike, hint: str = "") -> dict[str, np.ndarr
         raise
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile, ValueError, KeyError) as exc:
         raise _unreadable(path, ".npz", _reason(exc), hint) from None
+
+
+# --- writing data files -------------------------------------------------------------------------
+def existing_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """`path` expanded, or a one-line DataNotFoundError naming it when it is not a file."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataNotFoundError(f"{what} not found: {path}")
+    return path
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write `text` to `path` through a temporary file and a rename: readers never see half a table."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

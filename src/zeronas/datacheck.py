@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zeronas.config import KNOWN_FILES, known_files, read_data_csv, read_data_json, read_data_npz
+from zeronas.config import known_file_patterns, known_files, read_data_csv, read_data_json, read_data_npz
 from zeronas.errors import InvalidInputError
 
 NB201_CELLS = 15625
@@ -281,7 +281,7 @@ def _run(path: Path, relative: str, table: tuple) -> tuple[str, str, int | None]
 def _survey(root: str | os.PathLike, table: tuple) -> list[FileCheck]:
     root = Path(root)
     results = []
-    for pattern, what, needed in KNOWN_FILES:
+    for pattern, what, needed in known_file_patterns():
         matches = known_files(root, pattern)
         if not matches:
             note = " - needed by `zeronas evaluate`" if needed else ""

@@ -13,7 +13,7 @@ from zeronas.cli.app import DataDirOption, app, console
 from zeronas.config import ENV_DATA_DIR, check_data_dir, find_data_dir
 from zeronas.datacheck import check_data, data_inventory
 from zeronas.errors import DataNotFoundError, InvalidInputError
-from zeronas.groundtruth.importers import import_nasbench201, import_suite_zero, user_data_dir
+from zeronas.groundtruth.importers import find_importer, importers, user_data_dir
 
 data_app = typer.Typer(help="Inspect the data directory and import official benchmark files.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -79,8 +79,15 @@ def check_command(data_dir: DataDirOption = None) -> None:
 
 @data_app.command("import")
 def import_command(
-    path: Annotated[Path, typer.Argument(help="NAS-Bench-201 .pth or NAS-Bench-Suite-Zero zc_*.json file.")],
-    kind: Annotated[str, typer.Option("--kind", help="auto (by extension), nb201 or suite-zero.")] = "auto",
+    path: Annotated[
+        Path, typer.Argument(help="Official benchmark file: a NAS-Bench-Suite-Zero-style JSON, a .pth, ...")
+    ],
+    kind: Annotated[
+        str, typer.Option("--kind", help="auto (by the file's ending) or an importer listed by `--kind list`.")
+    ] = "auto",
+    space: Annotated[
+        str | None, typer.Option("--space", help="Benchmark the file belongs to (default: from its name or keys).")
+    ] = None,
     to: Annotated[
         Path | None, typer.Option("--to", help="Data directory to write into (default: ~/.local/share/zeronas).")
     ] = None,
@@ -89,17 +96,17 @@ def import_command(
     ] = None,
 ) -> None:
     """Convert an official benchmark file into zeronas tables in a data directory."""
+    if kind == "list":
+        for bench, item in importers(space):
+            console.print(
+                f"{item.kind:12s} {', '.join(item.suffixes):12s} {bench.name if bench else 'any'}: {item.description}"
+            )
+        return
     target = (to or user_data_dir()).expanduser()
-    if kind == "auto":
-        kind = {".pth": "nb201", ".json": "suite-zero"}.get(path.suffix.lower(), "")
-        if not kind:
-            raise InvalidInputError(f"cannot tell the kind of {path.name}; pass --kind nb201 or --kind suite-zero")
-    if kind == "nb201":
-        written = [import_nasbench201(path, target)]
-    elif kind == "suite-zero":
-        written = import_suite_zero(path, target, dataset)
-    else:
-        raise InvalidInputError(f"--kind must be auto, nb201 or suite-zero, got {kind!r}")
+    if not path.expanduser().exists():
+        raise DataNotFoundError(f"file to import not found: {path}")
+    _, importer = find_importer(path.expanduser(), kind, space)
+    written = importer.run(path, target, dataset)
     for item in written:
         console.print(f"wrote {item}")
     console.print(f"use it with --data-dir {target} or: export ZERONAS_DATA_DIR={target}")

@@ -8,6 +8,7 @@ from zeronas.proxies import (  # noqa: F401  (importing registers the built-in p
     ntk,
     static,
     synflow,
+    topology,
     zen,
     zico,
 )

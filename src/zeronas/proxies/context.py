@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -188,6 +189,8 @@ class ProxyContext:
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
     #: shared-pass work left on the working copy's retained graph, run at the latest before the copy changes
     _deferred: Callable[[], None] | None = field(default=None, repr=False)
+    #: seconds the deferred work took when it ran (whichever proxy's call triggered it)
+    deferred_seconds: float = 0.0
 
     @property
     def batch_size(self) -> int:
@@ -220,7 +223,9 @@ class ProxyContext:
         """Run the deferred shared-pass work now, once."""
         work, self._deferred = self._deferred, None
         if work is not None:
+            start = time.perf_counter()
             work()
+            self.deferred_seconds += time.perf_counter() - start
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """`compute()` once per context: proxies of one family share an intermediate result."""

@@ -12,7 +12,7 @@ import math
 import numbers
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -156,6 +156,13 @@ def _describe(exc: BaseException) -> str:
     return text
 
 
+def _charge(details: dict[str, ProxyValue], names: list[str], seconds: float) -> None:
+    """Add `seconds` (deferred shared-pass work another proxy's call triggered) to the proxies that consume it."""
+    takers = [n for n in names if n in details]
+    for name in takers:
+        details[name] = replace(details[name], seconds=details[name].seconds + seconds / len(takers))
+
+
 def _failure(name: str, exc: BaseException, seconds: float = 0.0, prefix: str = "") -> ProxyValue:
     """A proxy that could not be computed: not_applicable when the model cannot support it, else error."""
     applicable = not (isinstance(exc, NotApplicableError) or single_value_bn(exc))
@@ -199,16 +206,18 @@ def score(
     ctx = ProxyContext(
         model=model, x=data.x, y=data.y, seed=seed, x2=data.x2, y2=data.y2, labels_given=labelled, inplace=inplace
     )
+    needs_of = {n: specs[n].needs_with(merged[n]) for n in names}
     too_small = {n for n in names if ctx.batch_size < specs[n].min_batch}
     active = [n for n in names if n not in too_small]
 
     details: dict[str, ProxyValue] = {}
     pass_seconds: dict[str, float] = {}
+    orphaned = 0.0
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if not labelled:
             _draw_labels(ctx)
-        needs = set().union(*(specs[n].needs for n in active)) & SHARED_NEEDS
+        needs = set().union(*(needs_of[n] for n in active)) & SHARED_NEEDS
         shared_error: BaseException | None = None
         if needs:
             try:
@@ -216,28 +225,31 @@ def score(
             except Exception as exc:  # the model itself failed; proxies that need the pass fail with it
                 shared_error = exc
         consumers = {
-            art: [n for n in active if art in specs[n].needs or (art == "forward" and specs[n].needs & SHARED_NEEDS)]
+            art: [n for n in active if art in needs_of[n] or (art == "forward" and needs_of[n] & SHARED_NEEDS)]
             for art in pass_seconds
         }
-        for name in sorted(names, key=lambda n: "static" not in specs[n].needs):  # pristine weights first
+        for name in sorted(names, key=lambda n: "static" not in needs_of[n]):  # pristine weights first
             spec = specs[name]
             if name in too_small:
                 reason = f"needs a batch of at least {spec.min_batch} samples, got {ctx.batch_size}"
                 details[name] = ProxyValue(name, math.nan, "not_applicable", reason)
                 continue
             shared_cost = sum(sec / len(consumers[a]) for a, sec in pass_seconds.items() if name in consumers[a])
-            if shared_error is not None and spec.needs & SHARED_NEEDS:
+            if shared_error is not None and needs_of[name] & SHARED_NEEDS:
                 details[name] = _failure(name, shared_error, prefix="shared pass failed: ")
                 continue
-            start = time.perf_counter()
+            start, deferred_before = time.perf_counter(), ctx.deferred_seconds
             try:
                 raw = spec.fn(ctx, **merged[name])
             except Exception as exc:
                 details[name] = _failure(name, exc, time.perf_counter() - start)
                 continue
-            details[name] = _finish(
-                name, raw, spec.higher_is_better, nan_policy, time.perf_counter() - start + shared_cost
-            )
+            elapsed = time.perf_counter() - start
+            if "hessian" not in needs_of[name]:  # deferred work for GraSP that restoring the copy triggered
+                triggered = ctx.deferred_seconds - deferred_before
+                elapsed, orphaned = elapsed - triggered, orphaned + triggered
+            details[name] = _finish(name, raw, spec.higher_is_better, nan_policy, elapsed + shared_cost)
+        _charge(details, [n for n in active if "hessian" in needs_of[n]], orphaned)
     settings = {
         "seed": seed,
         "batch_size": ctx.batch_size,

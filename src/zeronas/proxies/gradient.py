@@ -129,7 +129,13 @@ def _check_grasp(options: dict[str, object]) -> None:
     check_choice("grasp", options, "hvp", HVP_CHOICES)
 
 
-@register_proxy("grasp", needs=("grads", "hessian"), family="gradient", check=_check_grasp)
+@register_proxy(
+    "grasp",
+    needs=("grads", "hessian"),
+    family="gradient",
+    check=_check_grasp,
+    drop=lambda options: ("hessian",) if options["hvp"] == "finite_difference" else (),
+)
 def grasp(ctx: ProxyContext, hvp: str = "exact") -> float:
     """Gradient signal preservation: sum of -θ · (H g), with H the loss Hessian and g its gradient.
 
@@ -138,7 +144,7 @@ def grasp(ctx: ProxyContext, hvp: str = "exact") -> float:
     """
     ctx.require("grads")  # no weights or unusable labels: the reason the loss gradient is missing
     if hvp == "finite_difference":
-        ctx.defer(None)
+        ctx.defer(None)  # another consumer of the graph may have asked for the Hessian work: not needed here
         hg = _finite_difference_hg(ctx)
     else:
         ctx.settle()

@@ -46,6 +46,12 @@ class ProxySpec:
     min_batch: int = 1
     #: `check(options)` raises InvalidInputError for values out of range (after the type checks)
     check: Callable[[dict[str, object]], None] | None = None
+    #: `drop(options)` -> the needs these options make unnecessary (GraSP's finite difference: no Hessian)
+    drop: Callable[[dict[str, object]], Iterable[str]] | None = None
+
+    def needs_with(self, options: dict[str, object]) -> frozenset[str]:
+        """What the engine must provide for a call with these (merged) options."""
+        return self.needs - frozenset(self.drop(options)) if self.drop else self.needs
 
     @property
     def orientation(self) -> str:
@@ -112,12 +118,14 @@ def register_proxy(
     family: str = "other",
     min_batch: int = 1,
     check: Callable[[dict[str, object]], None] | None = None,
+    drop: Callable[[dict[str, object]], Iterable[str]] | None = None,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Decorator registering `fn(ctx, **options) -> float` as proxy `name`.
 
     Keyword arguments of `fn` after the context become the proxy's options, with their defaults;
     values must have the default's type, and `check(options)` may reject ranges at the call's edge.
-    Batches smaller than `min_batch` make the proxy not applicable.
+    Batches smaller than `min_batch` make the proxy not applicable; `drop(options)` names needs that
+    some option values make unnecessary, so the shared pass skips that work.
     """
     needs_set = frozenset(needs)
     bad = needs_set - NEEDS
@@ -128,7 +136,7 @@ def register_proxy(
         params = list(inspect.signature(fn).parameters.values())[1:]
         defaults = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
         doc = description or (inspect.getdoc(fn) or name).splitlines()[0]
-        spec = ProxySpec(name, fn, higher_is_better, needs_set, doc, family, defaults, min_batch, check)
+        spec = ProxySpec(name, fn, higher_is_better, needs_set, doc, family, defaults, min_batch, check, drop)
         _PROXIES.add(name, spec)
         return fn
 

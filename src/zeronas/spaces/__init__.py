@@ -13,7 +13,7 @@ from collections.abc import Callable
 from zeronas.errors import InvalidInputError
 from zeronas.registry import Registry
 from zeronas.spaces.base import SearchSpace
-from zeronas.spaces.benchmark import Benchmark, list_benchmarks, register_benchmark
+from zeronas.spaces.benchmark import Benchmark, DataImporter, list_benchmarks, register_benchmark
 from zeronas.spaces.benchmark import get_benchmark as _get_benchmark
 
 #: the benchmark commands use when none is named
@@ -70,7 +70,7 @@ def get_benchmark(name: str) -> Benchmark:
 
 
 #: the built-in benchmarks: each a package of `zeronas.spaces` exporting SPACE and BENCHMARK
-BUILTINS = ("nb201", "nb101", "mbv2")
+BUILTINS = ("nb201", "nb101", "mbv2", "nats_sss")
 
 
 def _register_builtins() -> None:
@@ -88,6 +88,7 @@ _register_builtins()
 __all__ = [
     "DEFAULT_SPACE",
     "Benchmark",
+    "DataImporter",
     "SearchSpace",
     "canonical_space_name",
     "create_space",

@@ -20,6 +20,8 @@ BENCHMARK = Benchmark(
     truth=nb101_accuracy,
     metrics=("test",),
     truth_hint=TRUTH_HINT,
+    data_files=(("benchmarks/nasbench101.csv.gz", "NAS-Bench-101 ground truth (423,624 cells)"),),
+    reference_name="nasbench101",
     top_sample=1000,  # the top 5% alone is 21,181 cells: a uniform draw of 1,000 of them
 )
 

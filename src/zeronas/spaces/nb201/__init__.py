@@ -5,7 +5,8 @@
 TE-NAS pruning, `truth` the reader of `benchmarks/nasbench201.csv`.
 """
 
-from zeronas.spaces.benchmark import Benchmark
+from zeronas.spaces.benchmark import Benchmark, DataImporter
+from zeronas.spaces.nb201.importer import import_nasbench201
 from zeronas.spaces.nb201.space import NasBench201Space
 from zeronas.spaces.nb201.truth import NB201_DATASETS, TRUTH_HINT, load_nasbench201, nb201_accuracy
 
@@ -21,6 +22,15 @@ BENCHMARK = Benchmark(
     default_cost="nb201_latency",
     truth=nb201_accuracy,
     truth_hint=TRUTH_HINT,
+    importers=(
+        DataImporter(
+            "nb201",
+            (".pth",),
+            "official NAS-Bench-201 .pth (needs `pip install nas-bench-201`)",
+            lambda path, out_dir, dataset: [import_nasbench201(path, out_dir)],
+        ),
+    ),
+    reference_name="nasbench201",
 )
 
 __all__ = ["BENCHMARK", "NB201_DATASETS", "SPACE", "load_nasbench201", "nb201_accuracy"]

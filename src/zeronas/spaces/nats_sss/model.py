@@ -1,0 +1,132 @@
+"""The NATS-Bench size-space network (AutoDL's `DynamicShapeTinyNet`), returning logits.
+
+One fixed cell, the best NB201 cell on CIFAR-100, at five widths: stem conv3x3+BN to c0, a cell
+c0 -> c0, a ResNet reduction block c0 -> c1, a cell c1 -> c2, a reduction block c2 -> c3, a cell
+c3 -> c4, then BN-ReLU-GAP-Linear. A cell whose input and output widths differ widens on the
+edges leaving its input node: a conv edge maps c_in to c_out itself, a skip edge becomes a 1x1
+conv + BN projection. Modules are created in AutoDL's order, so default initialisation consumes
+the random stream the same way.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from zeronas.spaces.nb201.model import AvgPool3x3, ReLUConvBN, ResNetBasicBlock, make_op
+
+#: the cell every size-space network uses, as an NB201 arch string
+CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+#: the same cell as an AutoDL genotype: per target node, its (op name, source) edges
+GENOTYPE: tuple[tuple[tuple[str, int], ...], ...] = (
+    (("nor_conv_3x3", 0),),
+    (("nor_conv_3x3", 0), ("nor_conv_3x3", 1)),
+    (("skip_connect", 0), ("nor_conv_3x3", 1), ("nor_conv_3x3", 2)),
+)
+
+
+class ChannelProjection(nn.Module):
+    """The skip edge between different widths: Conv1x1 (no bias) -> BN, no activation (stride 1)."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 1, stride=1, padding=0, bias=False)
+        self.bn = nn.BatchNorm2d(c_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.conv(x))
+
+
+class ZeroResize(nn.Module):
+    """The 'none' edge between different widths: zeros with `c_out` channels."""
+
+    def __init__(self, c_out: int) -> None:
+        super().__init__()
+        self.c_out = c_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.new_zeros((x.shape[0], self.c_out, *x.shape[2:]))
+
+
+def make_edge(name: str, c_in: int, c_out: int) -> nn.Module:
+    """One NB201 op mapping `c_in` to `c_out` channels at stride 1 (NB201's own op when they agree)."""
+    if c_in == c_out:
+        return make_op(name, c_out)
+    if name == "nor_conv_3x3":
+        return ReLUConvBN(c_in, c_out, 3, 1, 1)
+    if name == "nor_conv_1x1":
+        return ReLUConvBN(c_in, c_out, 1, 1, 0)
+    if name == "skip_connect":
+        return ChannelProjection(c_in, c_out)
+    if name == "avg_pool_3x3":
+        return nn.Sequential(ReLUConvBN(c_in, c_out, 1, 1, 0), AvgPool3x3())
+    if name == "none":
+        return ZeroResize(c_out)
+    raise ValueError(f"unknown NB201 op {name!r}")
+
+
+class ShapeCell(nn.Module):
+    """A 4-node NB201 cell from `c_in` to `c_out` channels: edges from node 0 widen, the others keep c_out."""
+
+    def __init__(self, genotype: tuple[tuple[tuple[str, int], ...], ...], c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList()
+        self.node_inputs: list[list[int]] = []
+        self.node_ops: list[list[int]] = []
+        for incoming in genotype:
+            ops, sources = [], []
+            for op_name, source in incoming:
+                ops.append(len(self.layers))
+                sources.append(source)
+                self.layers.append(make_edge(op_name, c_in if source == 0 else c_out, c_out))
+            self.node_ops.append(ops)
+            self.node_inputs.append(sources)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes = [x]
+        for ops, sources in zip(self.node_ops, self.node_inputs, strict=True):
+            total = self.layers[ops[0]](nodes[sources[0]])
+            for op, src in zip(ops[1:], sources[1:], strict=True):
+                total = total + self.layers[op](nodes[src])
+            nodes.append(total)
+        return nodes[-1]
+
+
+class SizeNetwork(nn.Module):
+    """The NATS-Bench size-space macro network for channels (c0, ..., c4); `forward` returns logits."""
+
+    def __init__(
+        self,
+        channels: tuple[int, ...],
+        num_classes: int,
+        genotype: tuple[tuple[tuple[str, int], ...], ...] = GENOTYPE,
+    ) -> None:
+        super().__init__()
+        if len(channels) % 3 != 2:
+            raise ValueError(f"a size-space network needs 3N + 2 widths, got {len(channels)}")
+        per_stage = len(channels) // 3
+        reductions = ([False] * per_stage + [True]) * 2 + [False] * per_stage
+        self.channels = tuple(channels)
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, channels[0], kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(channels[0])
+        )
+        self.cells = nn.ModuleList()
+        c_prev = channels[0]
+        for width, reduction in zip(channels, reductions, strict=True):
+            cell = ResNetBasicBlock(c_prev, width) if reduction else ShapeCell(genotype, c_prev, width)
+            self.cells.append(cell)
+            c_prev = width
+        self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=True))
+        self.global_pooling = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c_prev, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Feature map before global average pooling."""
+        x = self.stem(x)
+        for cell in self.cells:
+            x = cell(x)
+        return self.lastact(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = self.global_pooling(self.forward_features(x)).flatten(1)
+        return self.classifier(pooled)
