@@ -176,3 +176,68 @@ def test_data_inventory_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert code.value.code == 2
     error = capsys.readouterr().err
     assert "pip install nas-bench-201" in error
+
+
+def _suite_zero_nb301(n: int, seed: int) -> dict[str, dict]:
+    """A NAS-Bench-Suite-Zero-style {dataset: {key: entry}} of `n` NB301 cells, keys in NASLib's raw order.
+
+    The made-up accuracy rises with the cell's #params, so the params proxy ranks it perfectly.
+    """
+    import numpy as np
+
+    space = create_space("nb301")
+    rng = np.random.default_rng(seed)
+    entries = {}
+    for key in space.sample_many(n, rng):
+        cells = eval(key)  # noqa: S307  the test's own literal tuples
+        raw = str(tuple(tuple(pair for j in range(0, 8, 2) for pair in cell[j : j + 2][::-1]) for cell in cells))
+        params = space.analytic_cost(key, "params")
+        entries[raw] = {"params": {"score": params, "time": 0.1}, "val_accuracy": 80.0 + 10 * params}
+    return {"cifar10": entries}
+
+
+def test_import_suite_zero_gives_a_benchmark_without_a_reader_its_ground_truth(tmp_path: Path, cli) -> None:
+    source = tmp_path / "zc_nasbench301.json"
+    content = _suite_zero_nb301(40, seed=3)
+    source.write_text(json.dumps(content))
+    out = tmp_path / "data"
+    written = import_suite_zero(source, out)  # the benchmark from the file name's stem
+    assert sorted(p.relative_to(out).as_posix() for p in written) == [
+        "benchmarks/imported/nb301__cifar10.csv",
+        "benchmarks/reference_zc/nasbench301__cifar10.json",
+    ]
+    truth = ground_truth("nb301", "cifar10", "val", data_dir=out)
+    space = create_space("nb301")
+    expected = {space.validate(k): e["val_accuracy"] for k, e in content["cifar10"].items()}
+    assert len(truth) == 40 and truth.to_dict() == expected  # keys canonical (node inputs sorted)
+    with pytest.raises(InvalidInputError, match="has no 'test' metric"):
+        ground_truth("nb301", "cifar10", "test", data_dir=out)
+
+    anonymous = tmp_path / "scores.json"  # no stem: the only benchmark whose space accepts the keys
+    anonymous.write_text(json.dumps(content))
+    assert import_suite_zero(anonymous, tmp_path / "again")[0].name == "nasbench301__cifar10.json"
+    clash = {"cifar10": {**content["cifar10"], "bad": {"val_accuracy": 1.0}}}
+    (tmp_path / "zc_nasbench301_bad.json").write_text(json.dumps(clash))
+    with pytest.raises(InvalidInputError, match="key 'bad' is not a nb301 architecture"):
+        import_suite_zero(tmp_path / "zc_nasbench301_bad.json", tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()  # nothing written unless the whole file is valid
+
+    args = ["evaluate", "--space", "nb301", "-p", "params", "--seeds", "0", "--sample", "12", "-b", "2"]
+    result = cli(*args, "--source", "synthetic", "--data-dir", out, "--out", tmp_path / "report")
+    assert result.code == 0, result.err  # draws its cells from the labelled ones, metric 'val' by default
+    summary = pd.read_csv(next((tmp_path / "report").glob("nb301_cifar10_*_summary.csv")))
+    assert summary.loc[0, "proxy"] == "params" and summary.loc[0, "spr_all"] == pytest.approx(1.0)
+    cli(*args[:-4], "--sample", "41", "--data-dir", out).assert_clean_error("41 is more than the 40 cells")
+
+
+def test_data_import_picks_the_importer_by_kind_or_file_ending(tmp_path: Path, cli) -> None:
+    listing = cli("data", "import", tmp_path, "--kind", "list")
+    assert listing.code == 0 and "suite-zero" in listing.out and "nats_sss" in listing.out and "nb201" in listing.out
+    cli("data", "import", tmp_path / "absent.json").assert_clean_error("file to import not found")
+    (tmp_path / "x.bin").write_text("?")
+    cli("data", "import", tmp_path / "x.bin").assert_clean_error("cannot tell the kind of x.bin", "--kind")
+    cli("data", "import", tmp_path / "x.bin", "--kind", "nope").assert_clean_error("--kind must be auto or one of")
+    source = tmp_path / "zc_nasbench301.json"
+    source.write_text(json.dumps(_suite_zero_nb301(3, seed=0)))
+    result = cli("data", "import", source, "--to", tmp_path / "d")
+    assert result.code == 0 and "nb301__cifar10.csv" in result.out

@@ -37,7 +37,10 @@ from zeronas.proxies import get_proxy, resolve_proxies
 from zeronas.spaces import DEFAULT_SPACE, get_benchmark
 
 OutOption = Annotated[Path, typer.Option("--out", help="Directory for CSV/JSON tables and PNG plots.")]
-MetricOption = Annotated[str, typer.Option("--metric", help="Ground truth: 'test' (the survey's) or 'val' accuracy.")]
+MetricOption = Annotated[
+    str | None,
+    typer.Option("--metric", help="Ground truth: 'test' (the survey's) or 'val' (default: the benchmark's first)."),
+]
 TopOption = Annotated[
     float | None,
     typer.Option(
@@ -94,7 +97,7 @@ def evaluate_command(
     backend: BackendOption = "local",
     ray_address: RayAddressOption = None,
     store: StoreOption = None,
-    metric: MetricOption = "test",
+    metric: MetricOption = None,
     top: TopOption = None,
     batch_size: BatchSizeOption = 64,
     source: SourceOption = "auto",
@@ -104,8 +107,8 @@ def evaluate_command(
 ) -> None:
     """Score a seeded sample of a space with proxies over seeds (resumable), then report SPR/KT and best-found."""
     use_data_dir(data_dir)
-    if metric not in ("test", "val"):
-        raise InvalidInputError(f"--metric must be 'test' or 'val', got {metric!r}")
+    bench = get_benchmark(space)
+    metric = metric or bench.metrics[0]
     names = resolve_proxies(proxies)
     seed_list = parse_seeds(seeds)
     options = parse_options(option)
@@ -113,7 +116,7 @@ def evaluate_command(
     info = get_dataset(dataset)
     ground_truth(space, info.name, metric)  # fail before scoring anything when the ground truth is missing
     if top_sample is None:
-        top_sample = get_benchmark(space).top_sample
+        top_sample = bench.top_sample
     plan = plan_sweep(space, info.name, sample, include_top, sample_seed, metric, top_sample=top_sample)
     settings = ScoreSettings(
         batch_size=batch_size, source=source, options=options, data_dir=str(data_dir) if data_dir else None

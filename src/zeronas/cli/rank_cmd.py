@@ -74,10 +74,10 @@ def rank_command(
     accuracy_column = None
     try:
         benchmark = get_benchmark(space)
-        if benchmark.has_ground_truth:
-            accuracy = benchmark.ground_truth(info.name, "test")
-            frame["test_acc"] = accuracy.reindex(frame.index).to_numpy()
-            accuracy_column = "test_acc"
+        if benchmark.truth_available():
+            metric = benchmark.metrics[0]
+            accuracy_column = f"{metric}_acc"
+            frame[accuracy_column] = benchmark.ground_truth(info.name, metric).reindex(frame.index).to_numpy()
     except ZeronasError as exc:
         console.print(f"[yellow]no ground truth:[/] {exc}")
     best = frame.sort_values("mean_rank").head(top)

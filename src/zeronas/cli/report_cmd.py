@@ -30,13 +30,13 @@ def check_group_names(store: ResultStore) -> None:
 def report_command(
     store: StoreOption = None,
     out: OutOption = Path("zeronas-results"),
-    metric: MetricOption = "test",
+    metric: MetricOption = None,
     top: TopOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Write report.html (self-contained) and report.md, plus CSV/JSON/PNG per group, from the result store."""
     use_data_dir(data_dir)
-    if metric not in ("test", "val"):
+    if metric is not None and metric not in ("test", "val"):
         raise InvalidInputError(f"--metric must be 'test' or 'val', got {metric!r}")
     path = store or default_store_path()
     opened = ResultStore(path, read_only=True)

@@ -149,7 +149,7 @@ def report(
     info = get_dataset(result.dataset)
     best = result.best.head(top).copy()
     truth = None
-    if get_benchmark(result.space).has_ground_truth:
+    if get_benchmark(result.space).truth_available():
         try:
             truth = benchmark_truth(result.space, best["arch"].tolist(), info.name)
         except ZeronasError as exc:
@@ -167,7 +167,7 @@ def report(
     for i, row in best.reset_index(drop=True).iterrows():
         cells = [str(i + 1), row["arch"], f"{row['value']:.5g}", *(f"{row[c]:.4g}" for c in cost_columns)]
         if truth is not None:
-            cells += [f"{truth['test_acc'].iloc[i]:.2f}", str(truth["rank"].iloc[i])]
+            cells += [f"{truth[truth.attrs['column']].iloc[i]:.2f}", str(truth["rank"].iloc[i])]
         table.add_row(*cells)
     console.print(table)
     first = best.iloc[0]
@@ -175,7 +175,8 @@ def report(
     console.print(f"[bold]best:[/] {first['arch']}  {result.objective} {first['value']:.5g}  ({costs})")
     if truth is not None:
         console.print(
-            f"[bold]ground truth ({info.name} test):[/] {truth['test_acc'].iloc[0]:.2f}%, rank "
+            f"[bold]ground truth ({info.name} {truth.attrs['metric']}):[/] "
+            f"{truth[truth.attrs['column']].iloc[0]:.2f}%, rank "
             f"{truth['rank'].iloc[0]} of {truth.attrs['cells']:,} (optimum {truth['optimum'].iloc[0]:.2f}%)"
         )
     s = result.stats

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from zeronas.errors import InvalidInputError, ZeronasError
+from zeronas.errors import InvalidInputError, UnknownNameError, ZeronasError
 from zeronas.evaluation import plots
 from zeronas.evaluation.metrics import BEST_FOUND_RULE, RATIOS, STD_RULE, Evaluation, evaluate_rows, top_set
 from zeronas.evaluation.sweep import recorded_draws, recorded_top_draws, recorded_tops
-from zeronas.groundtruth.truth import ground_truth, spaces_with_ground_truth
+from zeronas.groundtruth.truth import ground_truth
+from zeronas.spaces import get_benchmark
 from zeronas.store import ResultStore
 from zeronas.store.checks import unsafe_name
 
@@ -158,21 +159,30 @@ def evaluate_group(
 
 def evaluate_store(
     store: ResultStore,
-    metric: str = "test",
+    metric: str | None = None,
     top: float | None = None,
     ratios: Sequence[float] | None = RATIOS,
     data_dir: str | os.PathLike | None = None,
 ) -> tuple[list[GroupResult], list[str]]:
-    """Every group of the store that has ground truth; and one line per group left out and why."""
+    """Every group of the store that has ground truth; and one line per group left out and why.
+
+    `metric` None takes each benchmark's first metric ('test' where it has one).
+    """
     results, skipped = [], []
     for group in store.groups().itertuples(index=False):
-        if group.space not in spaces_with_ground_truth():
+        try:
+            bench = get_benchmark(group.space)
+        except UnknownNameError:
+            skipped.append(f"{group.space}/{group.dataset}/{group.settings}: no ground truth (space not registered)")
+            continue
+        if not bench.truth_available(data_dir):
             skipped.append(f"{group.space}/{group.dataset}/{group.settings}: no ground truth for this space")
             continue
+        chosen = metric or bench.metrics[0]
         try:
             results.append(
                 evaluate_group(
-                    store, group.space, group.dataset, group.settings, metric, top, ratios=ratios, data_dir=data_dir
+                    store, group.space, group.dataset, group.settings, chosen, top, ratios=ratios, data_dir=data_dir
                 )
             )
         except ZeronasError as exc:

@@ -164,7 +164,7 @@ def render_markdown(results: list[GroupResult], skipped: list[str], source: str)
 def write_report(
     store: ResultStore,
     out_dir: str | os.PathLike,
-    metric: str = "test",
+    metric: str | None = None,
     top: float | None = None,
     data_dir: str | os.PathLike | None = None,
 ) -> ReportFiles:

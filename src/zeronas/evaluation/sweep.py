@@ -24,7 +24,7 @@ from zeronas.evaluation.metrics import top_set
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, score_arch
 from zeronas.executors import Backend, WorkerLost, get_backend
 from zeronas.groundtruth.truth import ground_truth
-from zeronas.spaces import SearchSpace, create_space
+from zeronas.spaces import SearchSpace, create_space, get_benchmark
 from zeronas.store import ResultRow, ResultStore
 
 #: cell roles recorded in the store: drawn uniformly, or added as the top K% set (role "top:K"), or a
@@ -133,6 +133,26 @@ class SweepPlan:
         return list(dict.fromkeys(self.uniform + self.top))
 
 
+def _labelled_cells(space: str, dataset: str, metric: str, data_dir: str | None) -> tuple[str, ...] | None:
+    """The cells an imported ground-truth table labels, for a benchmark whose truth covers only those; else None.
+
+    A benchmark with its own reader labels the whole space, so cells are drawn from the space; one whose
+    ground truth is a table the user imported (NAS-Bench-301's Suite-Zero cells) is sampled from that table,
+    since a random key of a 10^18-cell space is almost never in it.
+    """
+    if get_benchmark(space).truth is not None:
+        return None
+    return tuple(sorted(ground_truth(space, dataset, metric, data_dir).index))
+
+
+def _draw(cells: tuple[str, ...], sample: int, seed: int) -> tuple[str, ...]:
+    """A seeded uniform draw of `sample` of `cells` without repetition (one-line error when too many)."""
+    if sample > len(cells):
+        raise InvalidInputError(f"--sample {sample:,} is more than the {len(cells):,} cells the ground truth labels")
+    picked = np.random.default_rng(seed).choice(len(cells), size=sample, replace=False)
+    return tuple(cells[i] for i in picked)
+
+
 def plan_sweep(
     space: str,
     dataset: str,
@@ -154,8 +174,12 @@ def plan_sweep(
         raise InvalidInputError(f"--sample must be >= 0, got {sample}")
     dataset = get_dataset(dataset).name
     search_space = create_space(space)
-    check_sample(search_space, sample)
-    uniform = tuple(search_space.sample_many(sample, np.random.default_rng(sample_seed))) if sample else ()
+    labelled = _labelled_cells(space, dataset, metric, data_dir)
+    if labelled is None:
+        check_sample(search_space, sample)
+        uniform = tuple(search_space.sample_many(sample, np.random.default_rng(sample_seed))) if sample else ()
+    else:
+        uniform = _draw(labelled, sample, sample_seed)
     top: tuple[str, ...] = ()
     if include_top:
         truth = ground_truth(space, dataset, metric, data_dir)

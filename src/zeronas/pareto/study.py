@@ -163,12 +163,13 @@ def space_scorer(space: SearchSpace, dataset: str, proxies: Sequence[str], setti
 def accuracy_series(
     dataset: str, source: str = "benchmark", data_dir: str | os.PathLike | None = None, space: str = DEFAULT_SPACE
 ) -> pd.Series:
-    """Ground-truth accuracy per arch key: the space's `benchmark` test accuracy, or `edge` (NB201's Pi 5 table).
+    """Ground-truth accuracy per arch key: the `benchmark`'s first metric (test accuracy), or `edge` (NB201 Pi 5).
 
     'nb201' is the old spelling of 'benchmark'.
     """
     if source in ("benchmark", "nb201"):
-        return get_benchmark(space).ground_truth(dataset, "test", data_dir)
+        bench = get_benchmark(space)
+        return bench.ground_truth(dataset, bench.metrics[0], data_dir)
     if source == "edge":
         from zeronas.hardware.tables import edge_series
 

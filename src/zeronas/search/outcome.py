@@ -83,23 +83,27 @@ def build_result(ev: Evaluator, algorithm: str, run: str | None, seconds: float,
 
 
 def benchmark_truth(space: str, keys: list[str], dataset: str) -> pd.DataFrame | None:
-    """Test accuracy and rank among all cells of the space (1 = best) of `keys`.
+    """Trained value and rank among all cells of the space (1 = best) of `keys`.
 
-    None when the space's benchmark has no ground truth or does not cover `dataset`; a benchmark
-    table missing from the data directory raises DataNotFoundError (one line naming the file).
+    The value is the benchmark's first metric ('test' accuracy where it has one; an imported table's
+    'val'), in column `<metric>_acc`, named in `frame.attrs["column"]`. None when the space's benchmark
+    has no ground truth or does not cover `dataset`; a benchmark table missing from the data directory
+    raises DataNotFoundError (one line naming the file).
     """
     from zeronas.data import get_dataset
     from zeronas.spaces import get_benchmark
 
     benchmark = get_benchmark(space)
-    if not benchmark.has_ground_truth or (benchmark.datasets and get_dataset(dataset).name not in benchmark.datasets):
+    if not benchmark.truth_available() or (benchmark.datasets and get_dataset(dataset).name not in benchmark.datasets):
         return None
-    accuracy = benchmark.ground_truth(dataset, "test")
+    metric = benchmark.metrics[0]
+    accuracy = benchmark.ground_truth(dataset, metric)
     ordered = np.sort(accuracy.to_numpy())[::-1]
     values = accuracy.reindex(keys).to_numpy()
     ranks = [int(np.searchsorted(-ordered, -v, side="left")) + 1 if np.isfinite(v) else -1 for v in values]
-    frame = pd.DataFrame({"arch": keys, "test_acc": values, "rank": ranks, "optimum": float(ordered[0])})
-    frame.attrs["cells"] = len(ordered)  # the rank is among this many cells
+    column = f"{metric}_acc"
+    frame = pd.DataFrame({"arch": keys, column: values, "rank": ranks, "optimum": float(ordered[0])})
+    frame.attrs.update(cells=len(ordered), column=column, metric=metric)  # the rank is among this many cells
     return frame
 
 

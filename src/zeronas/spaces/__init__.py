@@ -70,7 +70,7 @@ def get_benchmark(name: str) -> Benchmark:
 
 
 #: the built-in benchmarks: each a package of `zeronas.spaces` exporting SPACE and BENCHMARK
-BUILTINS = ("nb201", "nb101", "mbv2", "nats_sss")
+BUILTINS = ("nb201", "nb101", "mbv2", "nats_sss", "nb301")
 
 
 def _register_builtins() -> None:
