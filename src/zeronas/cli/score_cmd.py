@@ -73,7 +73,7 @@ def score_command(
             net = build_named_model(model, num_classes=classes, input_size=resolution)
         what = model
     else:
-        search_space = create_space(space or DEFAULT_SPACE)
+        search_space = create_space(space or DEFAULT_SPACE).for_dataset(info.name)
         key = search_space.validate(arch)
         net = build_seeded(search_space, key, classes, seed)
         what = key

@@ -206,7 +206,7 @@ def report(
         written.append(out / "prune_rounds.csv")
     if export:
         resolution = vars(space).get("resolution") or settings.resolution or info.resolution
-        model = build_seeded(space, result.best_arch, info.num_classes, result.seed)
+        model = build_seeded(space.for_dataset(info.name), result.best_arch, info.num_classes, result.seed)
         meta = {
             "space": result.space,
             "arch": result.best_arch,

@@ -88,3 +88,13 @@ register_dataset(
         (0.229, 0.224, 0.225),
     )
 )
+
+
+# TransNAS-Bench-101's classification tasks (NASLib's loaders: 256 px inputs; jigsaw: a 192 px image cut into
+# 3 x 3 tiles of 64 px, unnormalised, 1,000 permutation classes). No Taskonomy images are in the data
+# directory: batches are synthetic unless --source is given. The dense and regression tasks (room_layout,
+# segmentsemantic, normal, autoencoder) need task losses in the proxy engine and are not data sets yet.
+_TASKONOMY = ((0.5224, 0.5222, 0.5221), (0.2234, 0.2235, 0.2236))
+register_dataset(DatasetInfo("class_object", 100, 256, *_TASKONOMY))
+register_dataset(DatasetInfo("class_scene", 63, 256, *_TASKONOMY))
+register_dataset(DatasetInfo("jigsaw", 1000, 192, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)))

@@ -95,7 +95,7 @@ def score_arch(
     settings = settings or ScoreSettings()
     info = get_dataset(dataset)
     key = space.validate(key)
-    model = build_seeded(space, key, info.num_classes, seed)
+    model = build_seeded(space.for_dataset(info.name), key, info.num_classes, seed)
     batch = cached_batch(info.name, settings.batch_size, seed, settings.resolution, settings.source, settings.data_dir)
     return score(
         model, batch, proxies, seed=seed, options=settings.options, nan_policy=settings.nan_policy, inplace=True

@@ -90,7 +90,7 @@ def build_for_cost(space: SearchSpace | None, key: str, dataset: str) -> tuple[n
     if space is None:
         model = build_named_model(key, num_classes=info.num_classes)
     else:
-        model = space.build(space.validate(key), num_classes=info.num_classes)
+        model = space.for_dataset(info.name).build(space.validate(key), num_classes=info.num_classes)
     return model, (1, 3, info.resolution, info.resolution)
 
 

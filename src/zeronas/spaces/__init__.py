@@ -1,8 +1,8 @@
 """Search spaces and benchmarks: registries (`register_space`, `create_space`, `get_benchmark`) and built-ins.
 
-Each built-in benchmark is a folder (`nb201/`, `mbv2/`) exporting `SPACE` (its SearchSpace class)
-and `BENCHMARK` (its data sets, ground truth and defaults); `BUILTINS` below is the one place that
-registers them.
+Each built-in benchmark is a folder (`nb201/`, `nb101/`, `nats_sss/`, `nb301/`, `tnb/`, `mbv2/`) exporting
+`SPACE` (its SearchSpace class) and `BENCHMARK` (its data sets, ground truth and defaults), or `SPACES`
+and `BENCHMARKS` for several; `BUILTINS` below is the one place that registers them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from zeronas.spaces.benchmark import get_benchmark as _get_benchmark
 #: the benchmark commands use when none is named
 DEFAULT_SPACE = "nb201"
 _SPACES: Registry[Callable[..., SearchSpace]] = Registry("search space")
-_ALIASES = {"nasbench201": "nb201", "nats-tss": "nb201", "nats_tss": "nb201"}
+_ALIASES = {
+    "nasbench201": "nb201",
+    "nats-tss": "nb201",
+    "nats_tss": "nb201",
+    "transnas101_micro": "tnb_micro",
+    "transnas101_macro": "tnb_macro",
+}
 
 
 def register_space(name: str) -> Callable[[type[SearchSpace]], type[SearchSpace]]:
@@ -70,7 +76,8 @@ def get_benchmark(name: str) -> Benchmark:
 
 
 #: the built-in benchmarks: each a package of `zeronas.spaces` exporting SPACE and BENCHMARK
-BUILTINS = ("nb201", "nb101", "mbv2", "nats_sss", "nb301")
+#: (or SPACES and BENCHMARKS, pairwise, when one folder holds several, as TransNAS-Bench-101's micro and macro)
+BUILTINS = ("nb201", "nb101", "mbv2", "nats_sss", "nb301", "tnb")
 
 
 def _register_builtins() -> None:
@@ -79,8 +86,10 @@ def _register_builtins() -> None:
 
     for name in BUILTINS:
         package = importlib.import_module(f"zeronas.spaces.{name}")
-        register_space(package.BENCHMARK.name)(package.SPACE)
-        register_benchmark(package.BENCHMARK)
+        pairs = zip(package.SPACES, package.BENCHMARKS, strict=True) if hasattr(package, "SPACES") else []
+        for space, benchmark in pairs or [(package.SPACE, package.BENCHMARK)]:
+            register_space(benchmark.name)(space)
+            register_benchmark(benchmark)
 
 
 _register_builtins()

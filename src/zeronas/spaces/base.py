@@ -75,6 +75,10 @@ class SearchSpace(ABC):
         """
         return {name: value for name, value in vars(self).items() if not name.startswith("_")}
 
+    def for_dataset(self, dataset: str) -> SearchSpace:
+        """The space whose `build` makes networks for `dataset` (a multi-task benchmark's task); self by default."""
+        return self
+
     @property
     def size(self) -> int | None:
         """Number of architectures when finite and enumerable, else None."""
