@@ -96,7 +96,8 @@ def test_disconnected_cell_gives_nan_with_reason_or_naslib_value():
 
 def test_not_applicable_proxies_do_not_stop_the_others():
     model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.GELU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 10))
-    scores = zeronas.score(model, small_batch(), ["nwot", "linear_regions", "snip", "synflow"])
+    relu_only = {"nwot": {"activations": "relu"}, "linear_regions": {"activations": "relu"}}
+    scores = zeronas.score(model, small_batch(), ["nwot", "linear_regions", "snip", "synflow"], options=relu_only)
     assert scores.details["nwot"].status == "not_applicable"
     assert "no ReLU" in scores.details["nwot"].reason
     assert scores.details["linear_regions"].status == "not_applicable"

@@ -117,3 +117,18 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
     with _inference_mode(model) as net, counter:
         net(_dummy_input(net, input_shape))
     return counter.get_total_flops() // 2
+
+
+#: the counted costs `count` answers
+COUNTED = ("params", "flops", "macs")
+
+
+def count(model: nn.Module, what: str, input_shape: Sequence[int]) -> int:
+    """One counted cost of `model`: 'params', or 'flops' / 'macs' of one forward at `input_shape` (batch 1)."""
+    if what == "params":
+        return count_params(model)
+    if what == "flops":
+        return count_flops(model, input_shape)
+    if what == "macs":
+        return count_macs(model, input_shape)
+    raise ValueError(f"what must be one of {', '.join(COUNTED)}, got {what!r}")

@@ -109,6 +109,8 @@ def evaluate_command(
     use_data_dir(data_dir)
     bench = get_benchmark(space)
     metric = metric or bench.metrics[0]
+    if metric not in bench.metrics:
+        raise InvalidInputError(f"--metric must be one of {', '.join(bench.metrics)} for {bench.name}, got {metric!r}")
     names = resolve_proxies(proxies)
     seed_list = parse_seeds(seeds)
     options = parse_options(option)

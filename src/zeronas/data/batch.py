@@ -15,13 +15,17 @@ import torch
 import torch.nn.functional as F
 
 from zeronas.config import find_data_dir, read_data_npz
-from zeronas.data.datasets import DatasetInfo, get_dataset
+from zeronas.data.datasets import LOSSES, DatasetInfo, get_dataset
 from zeronas.errors import DataNotFoundError, InvalidInputError
 
 
 @dataclass
 class Batch:
-    """A labelled image batch (normalised float32 NCHW) and where it came from."""
+    """An image batch (normalised float32 NCHW), its targets, the loss they are for, and where it came from.
+
+    `loss` (see `LOSSES`) fixes the targets' form: class indices (B,) for cross_entropy, integer maps
+    (B, H, W) for pixel_cross_entropy, float tensors shaped like the model's output for mse and l1.
+    """
 
     x: torch.Tensor
     y: torch.Tensor
@@ -29,10 +33,12 @@ class Batch:
     x2: torch.Tensor | None = None
     y2: torch.Tensor | None = None
     meta: dict = field(default_factory=dict)
+    loss: str = "cross_entropy"
 
     def __post_init__(self) -> None:
         check_images(self.x, "batch images")
-        check_labels(self.y, self.x.shape[0])
+        check_loss(self.loss)
+        check_targets(self.y, self.x.shape[0], self.loss)
         if (self.x2 is None) != (self.y2 is None):
             raise InvalidInputError("a second draw needs both images (x2) and labels (y2)")
         if self.x2 is not None:
@@ -42,7 +48,12 @@ class Batch:
                     f"second-draw images have shape {tuple(self.x2.shape[1:])} per image, "
                     f"the batch {tuple(self.x.shape[1:])}"
                 )
-            check_labels(self.y2, self.x2.shape[0], "second-draw labels")
+            check_targets(self.y2, self.x2.shape[0], self.loss, "second-draw targets")
+            if self.y2.shape[1:] != self.y.shape[1:]:
+                raise InvalidInputError(
+                    f"second-draw targets have shape {tuple(self.y2.shape[1:])} per image, "
+                    f"the batch {tuple(self.y.shape[1:])}"
+                )
 
     @property
     def synthetic(self) -> bool:
@@ -60,6 +71,41 @@ def check_labels(y: object, rows: int, what: str = "labels") -> None:
         raise InvalidInputError(f"{what} must be integer class indices, got {y.dtype}")
     if y.ndim != 1 or y.shape[0] != rows:
         raise InvalidInputError(f"{what} must have shape ({rows},), got {tuple(y.shape)}")
+
+
+def check_loss(loss: object) -> None:
+    """Raise a one-line error unless `loss` is one of the known task losses."""
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise InvalidInputError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+
+
+def check_targets(y: object, rows: int, loss: str, what: str = "targets") -> None:
+    """Raise a one-line error unless `y` has the form `loss` needs, one entry per image.
+
+    cross_entropy: integer class indices (rows,); pixel_cross_entropy: non-negative integer maps
+    (rows, H, W); mse / l1: finite floating tensors (rows, ...) of at least 2 dimensions.
+    """
+    if loss == "cross_entropy":
+        check_labels(y, rows, "labels" if what == "targets" else what.replace("targets", "labels"))
+        return
+    if not isinstance(y, torch.Tensor):
+        raise InvalidInputError(f"{what} must be a torch.Tensor, got {type(y).__name__}")
+    if y.ndim < 1 or y.shape[0] != rows:
+        raise InvalidInputError(f"{what} must have {rows} rows (one per image), got shape {tuple(y.shape)}")
+    if loss == "pixel_cross_entropy":
+        if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+            raise InvalidInputError(f"{what} for pixel_cross_entropy must be integer class maps, got {y.dtype}")
+        if y.ndim != 3:
+            raise InvalidInputError(f"{what} for pixel_cross_entropy must have shape B x H x W, got {tuple(y.shape)}")
+        if y.numel() and int(y.min()) < 0:
+            raise InvalidInputError(f"{what} must be class indices >= 0, got {int(y.min())}")
+        return
+    if not y.is_floating_point():
+        raise InvalidInputError(f"{what} for {loss} must be floating point, got {y.dtype}")
+    if y.ndim < 2:
+        raise InvalidInputError(f"{what} for {loss} must have shape B x ... (one row per image), got {tuple(y.shape)}")
+    if not torch.isfinite(y).all():
+        raise InvalidInputError(f"{what} contain NaN or inf")
 
 
 def check_images(x: object, what: str = "images") -> None:
@@ -287,6 +333,10 @@ def load_batch(
     must be a data directory; only an absent default one falls back to a synthetic batch.
     """
     info = get_dataset(dataset) if dataset else None
+    if info is not None and info.targets is not None:
+        from zeronas.data.tasks import task_batch  # tasks imports this module
+
+        return task_batch(info, batch_size, seed, resolution, source, data_dir, num_classes, second)
     resolution = resolution or (info.resolution if info else 32)
     classes = num_classes or (info.num_classes if info else 10)
     check_request(batch_size, seed, resolution, second=second)

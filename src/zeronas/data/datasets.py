@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from zeronas.registry import Registry
 
+#: the task losses a data set may declare: class indices, per-pixel class maps, float targets (squared / absolute)
+LOSSES = ("cross_entropy", "pixel_cross_entropy", "mse", "l1")
+
 
 @dataclass(frozen=True)
 class DatasetInfo:
@@ -20,6 +23,10 @@ class DatasetInfo:
     batch_file: str | None = None
     #: first valid label of the file's labels (ImageNet16 files are 1-based)
     label_offset: int = 0
+    #: the training loss of the task, one of LOSSES (the proxy engine takes every loss-based value with it)
+    loss: str = "cross_entropy"
+    #: how `zeronas.data.tasks` makes inputs and targets (None: images and labels from `batch_file`)
+    targets: str | None = None
 
 
 _DATASETS: Registry[DatasetInfo] = Registry("dataset")
@@ -79,6 +86,8 @@ register_dataset(
         label_offset=1,
     )
 )
+# ImageNet-1k, one real image per class: every 4th class at 224 px (250), all 1,000 at 64 px; imagenet64 is
+# the 64 px batch (scoring at 64 px without resampling the 224 px images), labels 0..999 in sorted-wnid order.
 register_dataset(
     DatasetInfo(
         "imagenet",
@@ -86,15 +95,35 @@ register_dataset(
         224,
         (0.485, 0.456, 0.406),
         (0.229, 0.224, 0.225),
+        batch_file="data/imagenet_sample_250_224.npz",
+    )
+)
+register_dataset(
+    DatasetInfo(
+        "imagenet64",
+        1000,
+        64,
+        (0.485, 0.456, 0.406),
+        (0.229, 0.224, 0.225),
+        batch_file="data/imagenet_sample_1000_64.npz",
     )
 )
 
 
-# TransNAS-Bench-101's classification tasks (NASLib's loaders: 256 px inputs; jigsaw: a 192 px image cut into
-# 3 x 3 tiles of 64 px, unnormalised, 1,000 permutation classes). No Taskonomy images are in the data
-# directory: batches are synthetic unless --source is given. The dense and regression tasks (room_layout,
-# segmentsemantic, normal, autoencoder) need task losses in the proxy engine and are not data sets yet.
+# TransNAS-Bench-101's seven tasks, with NASLib's numbers (256 px inputs; jigsaw: a 192 px image cut into 3 x 3
+# tiles of 64 px, unnormalised, 1,000 permutation classes). No Taskonomy images are in the data directory:
+# `zeronas.data.tasks` builds the inputs from the real ImageNet sample and the targets (real where they can be,
+# seeded stand-ins otherwise; see docs/proxies.md "Task losses"). A user's .npz with images and targets replaces them.
 _TASKONOMY = ((0.5224, 0.5222, 0.5221), (0.2234, 0.2235, 0.2236))
-register_dataset(DatasetInfo("class_object", 100, 256, *_TASKONOMY))
-register_dataset(DatasetInfo("class_scene", 63, 256, *_TASKONOMY))
-register_dataset(DatasetInfo("jigsaw", 1000, 192, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)))
+_HALF = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+_TASK_IMAGES = "data/imagenet_sample_250_224.npz"
+for _name, _outputs, _side, _norm, _loss in (
+    ("class_object", 100, 256, _TASKONOMY, "cross_entropy"),
+    ("class_scene", 63, 256, _TASKONOMY, "cross_entropy"),
+    ("jigsaw", 1000, 192, ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)), "cross_entropy"),
+    ("room_layout", 9, 256, _TASKONOMY, "mse"),
+    ("segmentsemantic", 17, 256, _HALF, "pixel_cross_entropy"),
+    ("normal", 3, 256, _HALF, "l1"),
+    ("autoencoder", 3, 256, _HALF, "l1"),
+):
+    register_dataset(DatasetInfo(_name, _outputs, _side, *_norm, batch_file=_TASK_IMAGES, loss=_loss, targets=_name))

@@ -4,13 +4,12 @@ Candidates are the models that `timm/model_metadata-in1k-2022.csv` marks as trai
 only (`in1k`; distilled, adversarial, in21k and other pretraining excluded), that
 `timm/results-imagenet-2022.csv` gives a top-1 for, that the installed timm can build, and that
 the cost model knows. Proxies are computed on randomly initialised models (`build_named_model`) at
-a reduced resolution and a small batch (the survey's cheap setting; no ImageNet images ship with
-zeronas, so the batch is synthetic unless a source is given, and the run says so).
+a reduced resolution and a small batch (the survey's cheap setting), drawn from the real ImageNet
+images of the data directory (`imagenet`: the 224 px sample, resized), synthetic when it lacks them.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Sequence
 
@@ -18,34 +17,22 @@ import numpy as np
 import pandas as pd
 import torch
 
-from zeronas.config import data_file, read_data_csv
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch
 from zeronas.hardware.costs import CostModel
 from zeronas.pareto.study import Scorer
 from zeronas.proxies import score
+from zeronas.spaces.timm_zoo.tables import in1k_results
 from zeronas.spaces.zoo import build_named_model
 
-TIMM_METADATA = "timm/model_metadata-in1k-2022.csv"
-TIMM_RESULTS = "timm/results-imagenet-2022.csv"
 TIMM_DATASET = "imagenet"
-
-
-@functools.lru_cache(maxsize=2)
-def _in1k(meta_path: str, results_path: str) -> pd.DataFrame:
-    import timm
-
-    meta = read_data_csv(meta_path, ("model", "pretrain"))
-    results = read_data_csv(results_path, ("model", "top1", "top5", "param_count", "img_size"))
-    keep = set(meta.loc[meta["pretrain"] == "in1k", "model"])
-    frame = results[results["model"].isin(keep)].drop_duplicates("model")
-    frame = frame[[timm.is_model(m) for m in frame["model"]]]
-    return frame.set_index("model")[["top1", "top5", "param_count", "img_size"]]
 
 
 def timm_in1k_models(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """model -> top1, top5, param_count (M), img_size for the in1k-only models buildable here."""
-    hint = "the timm tables ship in the zeronas data directory (../shared/timm)"
-    return _in1k(str(data_file(TIMM_METADATA, data_dir, hint=hint)), str(data_file(TIMM_RESULTS, data_dir, hint=hint)))
+    import timm
+
+    table = in1k_results(data_dir)
+    return table[[timm.is_model(m) for m in table.index]]
 
 
 def timm_candidates(

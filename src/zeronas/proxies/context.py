@@ -171,6 +171,8 @@ class ProxyContext:
     y2: torch.Tensor | None = None
     labels_given: bool = True
     num_classes: int | None = None
+    #: the batch's task loss (`zeronas.proxies.losses`): what `y` holds and how every loss is taken
+    loss: str = "cross_entropy"
     # shared-pass artifacts (filled by the engine when a requested proxy needs them)
     weights: dict[str, torch.Tensor] = field(default_factory=dict)
     grads: dict[str, torch.Tensor | None] = field(default_factory=dict)

@@ -20,6 +20,7 @@ from torch import nn
 from zeronas.data.batch import Batch, check_images, check_labels
 from zeronas.errors import InvalidInputError, NotApplicableError, ZeronasError
 from zeronas.proxies.context import ProxyContext, classifier_logits, single_value_bn
+from zeronas.proxies.losses import CLASS_LOSSES
 from zeronas.proxies.registry import SHARED_NEEDS, get_proxy, resolve_proxies
 from zeronas.proxies.shared_pass import run_shared_pass
 
@@ -65,11 +66,11 @@ class Scores(dict):
 
 
 def _as_batch(batch: object, device: torch.device) -> tuple[Batch, bool]:
-    """Validate and normalise the batch: float32 images, int64 labels, a consistent second draw."""
+    """Validate and normalise the batch: float32 images, int64 labels or maps (float32 regression targets)."""
     x2 = y2 = None
-    source = "tensor"
+    source, loss = "tensor", "cross_entropy"
     if isinstance(batch, Batch):
-        x, y, labelled, source, x2, y2 = batch.x, batch.y, True, batch.source, batch.x2, batch.y2
+        x, y, labelled, source, x2, y2, loss = batch.x, batch.y, True, batch.source, batch.x2, batch.y2, batch.loss
     elif isinstance(batch, torch.Tensor):
         x, y, labelled = batch, None, False
     elif isinstance(batch, tuple | list) and len(batch) == 2:
@@ -80,14 +81,16 @@ def _as_batch(batch: object, device: torch.device) -> tuple[Batch, bool]:
         )
     check_images(x, "batch images" if labelled else "batch")
     if labelled:
-        check_labels(y, x.shape[0])
+        if loss == "cross_entropy":
+            check_labels(y, x.shape[0])  # a Batch checked its targets when it was made
     else:
         y = torch.zeros(x.shape[0], dtype=torch.int64)
     # the Batch built below checks the second draw. Proxies work in float32 (synflow casts to float64
     # itself): other image dtypes are cast once here
     x, x2 = (None if t is None else t.to(device=device, dtype=torch.float32) for t in (x, x2))
-    y, y2 = (None if t is None else t.to(device=device, dtype=torch.int64) for t in (y, y2))
-    return Batch(x, y, source, x2, y2), labelled
+    target_dtype = torch.int64 if loss in CLASS_LOSSES else torch.float32
+    y, y2 = (None if t is None else t.to(device=device, dtype=target_dtype) for t in (y, y2))
+    return Batch(x, y, source, x2, y2, loss=loss), labelled
 
 
 def _check_seed(seed: object) -> int:
@@ -204,7 +207,15 @@ def score(
     merged = _check_options(options, names)
     data, labelled = _as_batch(batch, _model_device(model))
     ctx = ProxyContext(
-        model=model, x=data.x, y=data.y, seed=seed, x2=data.x2, y2=data.y2, labels_given=labelled, inplace=inplace
+        model=model,
+        x=data.x,
+        y=data.y,
+        seed=seed,
+        x2=data.x2,
+        y2=data.y2,
+        labels_given=labelled,
+        inplace=inplace,
+        loss=data.loss,
     )
     needs_of = {n: specs[n].needs_with(merged[n]) for n in names}
     too_small = {n for n in names if ctx.batch_size < specs[n].min_batch}
@@ -255,6 +266,7 @@ def score(
         "batch_size": ctx.batch_size,
         "input_shape": list(ctx.input_shape),
         "labels": "given" if labelled else "drawn uniformly",
+        "loss": data.loss,
         "source": data.source,
         "options": {n: merged[n] for n in names if merged[n]},
         "nan_policy": nan_policy,

@@ -1,4 +1,4 @@
-"""Pruning-at-initialisation proxies from the shared CE-loss backward (PROXIES.md §1-4, §12).
+"""Pruning-at-initialisation proxies from the shared task-loss backward (PROXIES.md §1-4, §12).
 
 All sum over Conv/Linear weights only (never biases), per the NASLib / zero-cost-nas definitions.
 """
@@ -6,11 +6,11 @@ All sum over Conv/Linear weights only (never biases), per the NASLib / zero-cost
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from zeronas.errors import NotApplicableError
-from zeronas.proxies.context import ProxyContext, classifier_logits, prunable_layers
+from zeronas.proxies.context import ProxyContext, prunable_layers
+from zeronas.proxies.losses import task_loss, task_output
 from zeronas.proxies.registry import check_choice, register_proxy
 
 #: GraSP's Hessian-gradient product: the exact double backward, or a forward finite difference
@@ -81,10 +81,10 @@ class _FrozenGates:
 
 
 def _loss_grads(ctx: ProxyContext, net: torch.nn.Module, weights: list[torch.Tensor]) -> tuple:
-    """CE-loss gradients of `weights` on the batch, with the shared pass's attention kernels."""
+    """Task-loss gradients of `weights` on the batch, with the shared pass's attention kernels."""
     with sdpa_kernel([SDPBackend.MATH]):
-        logits = classifier_logits(net(ctx.x.detach().clone()), ctx.batch_size)
-    return torch.autograd.grad(F.cross_entropy(logits, ctx.y), weights, allow_unused=True)
+        output = task_output(net(ctx.x.detach().clone()), ctx.batch_size, ctx.loss)
+    return torch.autograd.grad(task_loss(output, ctx.y, ctx.loss), weights, allow_unused=True)
 
 
 def _finite_difference_hg(ctx: ProxyContext) -> dict[str, torch.Tensor | None]:

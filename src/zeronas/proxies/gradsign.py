@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from zeronas.errors import NotApplicableError
-from zeronas.proxies.context import (
-    ProxyContext,
-    check_label_range,
-    classifier_logits,
-    prunable_weights,
-    single_value_bn,
-)
+from zeronas.proxies.context import ProxyContext, check_label_range, prunable_weights, single_value_bn
+from zeronas.proxies.losses import CLASS_LOSSES, check_fit, task_loss, task_output
 from zeronas.proxies.registry import check_choice, register_proxy
 
 
@@ -33,14 +27,16 @@ def gradsign(ctx: ProxyContext, reduce: str = "sum") -> float:
     sign_sum = torch.zeros(sum(w.numel() for w in weights), dtype=torch.float64, device=ctx.x.device)
     for i in range(ctx.batch_size):
         try:
-            logits = classifier_logits(net(ctx.x[i : i + 1].clone()), 1)  # a fresh input: models may write into it
+            logits = task_output(net(ctx.x[i : i + 1].clone()), 1, ctx.loss)  # a fresh input: models may write into it
         except ValueError as exc:
             if not single_value_bn(exc):
                 raise
             raise NotApplicableError(f"batch-1 forward fails: {str(exc).splitlines()[0]}") from None
         if i == 0:
-            check_label_range(ctx.y, logits.shape[1])
-        loss = F.cross_entropy(logits, ctx.y[i : i + 1])
+            if ctx.loss in CLASS_LOSSES:  # every label, before any gradient is taken
+                check_label_range(ctx.y, logits.shape[1])
+            check_fit(logits, ctx.y[:1], ctx.loss)
+        loss = task_loss(logits, ctx.y[i : i + 1], ctx.loss)
         grads = torch.autograd.grad(loss, weights, allow_unused=True)
         flat = torch.cat(
             [(g if g is not None else torch.zeros_like(w)).flatten() for g, w in zip(grads, weights, strict=True)]

@@ -42,6 +42,8 @@ def epe_nas(ctx: ProxyContext, branch: str = "naslib") -> float:
     `branch`: 'naslib' switches to the pairwise formula above 100 classes (as NAS-Bench-Suite-Zero);
     'original' always uses the ≤100-class sum, as the EPE-NAS code does.
     """
+    if ctx.loss != "cross_entropy":
+        raise NotApplicableError(f"defined per class on class logits; this batch's loss is {ctx.loss}")
     if not ctx.labels_given:
         raise NotApplicableError("needs real class labels")
     jac = ctx.require("jacobian").to(torch.float64).cpu().numpy()

@@ -1,10 +1,10 @@
 """The shared real-batch pass: one forward, then only the backward passes the requested proxies need.
 
 Every artifact is computed on one prepared copy of the model, in this order so that a single
-autograd graph serves all of them: CE-loss weight gradients (with Fisher hooks live, and with
-`create_graph` when GraSP's Hessian-gradient product is wanted), the input Jacobian of the summed
-logits, the per-sample NTK gradients. Each step records its wall time so the engine can attribute
-cost to the proxies that asked for it.
+autograd graph serves all of them: task-loss weight gradients (the batch's loss, `losses.task_loss`;
+with Fisher hooks live, and with `create_graph` when GraSP's Hessian-gradient product is wanted), the
+input Jacobian of the summed output (logits or maps), the per-sample NTK gradients. Each step records
+its wall time so the engine can attribute cost to the proxies that asked for it.
 
 GraSP's exact H g (the double backward of <stopgrad(g), g>, the cheapest exact formulation measured
 in benchmarks/grasp.py) is left on the retained graph (`ProxyContext.defer`): GraSP runs it, or
@@ -19,12 +19,12 @@ import time
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from zeronas.errors import InvalidInputError, NotApplicableError, ZeronasError
-from zeronas.proxies.context import ProxyContext, check_label_range, classifier_logits, is_relu, prunable_layers
+from zeronas.proxies.context import ProxyContext, is_relu, prunable_layers
+from zeronas.proxies.losses import check_fit, task_loss, task_output
 from zeronas.proxies.ntk_gram import ntk_gram
 
 #: float32 holds integer sums of 0/1 codes exactly up to 2**24 units
@@ -134,7 +134,7 @@ class _Hooks:
 
 
 def _hessian_grads(layers: list, weights: list[torch.Tensor], grads: tuple) -> dict[str, torch.Tensor | None]:
-    """H g for the CE loss: the gradient of z = <stopgrad(g), g> w.r.t. the weights."""
+    """H g for the task loss: the gradient of z = <stopgrad(g), g> w.r.t. the weights."""
     used = [g for g in grads if g is not None]
     z = sum((g.detach() * g).sum() for g in used) if used else None
     if z is None or not z.requires_grad:
@@ -155,12 +155,12 @@ def _deferred_hessian(ctx: ProxyContext, layers: list, weights: list[torch.Tenso
     return work
 
 
-def _gradient_problem(ctx: ProxyContext, weights: list[torch.Tensor]) -> ZeronasError | None:
-    """Why no CE-loss gradient can be taken (no Conv/Linear weights, labels outside the outputs), or None."""
+def _gradient_problem(ctx: ProxyContext, output: torch.Tensor, weights: list[torch.Tensor]) -> ZeronasError | None:
+    """Why no task-loss gradient can be taken (no Conv/Linear weights, targets that do not fit), or None."""
     if not weights:
         return NotApplicableError("the model has no Conv/Linear weights")
     try:
-        check_label_range(ctx.y, int(ctx.num_classes or 0))
+        check_fit(output, ctx.y, ctx.loss)
     except InvalidInputError as exc:
         return exc
     return None
@@ -182,7 +182,7 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
             torch.set_grad_enabled(backward),  # a forward-only pass (NASWOT) records no graph
         ):
             # the Jacobian leaf stays untouched by a model that writes into its input
-            logits = classifier_logits(net(x.clone() if x.requires_grad else x), ctx.batch_size)
+            logits = task_output(net(x.clone() if x.requires_grad else x), ctx.batch_size, ctx.loss)
         ctx.logits = logits.detach()
         ctx.num_classes = int(logits.shape[1])
         layers = prunable_layers(net)
@@ -192,13 +192,13 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
         pending = [n for n in ("jacobian", "ntk", "hessian") if n in needs]
 
         grads: tuple = ()
-        problem = _gradient_problem(ctx, weights) if want_grads else None
+        problem = _gradient_problem(ctx, logits, weights) if want_grads else None
         if problem is not None:  # the loss-gradient artifacts fail; Jacobian, NTK and ReLU codes go on
             ctx.missing.update(dict.fromkeys(("grads", "fisher", "hessian_grads"), problem))
             pending = [n for n in pending if n != "hessian"]
         elif want_grads:
             start = time.perf_counter()
-            loss = F.cross_entropy(logits, ctx.y)
+            loss = task_loss(logits, ctx.y, ctx.loss)
             hooks.armed = True
             grads = torch.autograd.grad(
                 loss, weights, allow_unused=True, retain_graph=bool(pending), create_graph="hessian" in needs
@@ -217,7 +217,7 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
                     logits, x, torch.ones_like(logits), retain_graph=bool(pending), allow_unused=True
                 )
             if jac is None:
-                ctx.missing["jacobian"] = NotApplicableError("the logits do not depend on the input")
+                ctx.missing["jacobian"] = NotApplicableError("the output does not depend on the input")
             else:
                 ctx.jacobian = jac.detach().reshape(jac.shape[0], -1)
             seconds["jacobian"] = time.perf_counter() - start
@@ -226,7 +226,7 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
             pending.remove("ntk")
             params = [p for name, p in net.named_parameters() if "weight" in name]
             if params:
-                ctx.ntk_gram = ntk_gram(logits, params, retain=bool(pending))
+                ctx.ntk_gram = ntk_gram(logits.flatten(1), params, retain=bool(pending))
             else:
                 ctx.missing["ntk_gram"] = NotApplicableError("the model has no weight parameters")
             seconds["ntk"] = time.perf_counter() - start

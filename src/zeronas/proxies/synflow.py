@@ -1,7 +1,7 @@
 """SynFlow and FreeREA's LogSynflow (docs/proxies.md §synflow, §logsynflow): data-free path-norm saliency.
 
 On a float64 copy with BatchNorm removed and every state tensor replaced by its absolute value,
-an all-ones input of batch 1 is pushed through; R = Σ logits is back-propagated.
+an all-ones input of batch 1 is pushed through; R = Σ output (logits or maps) is back-propagated.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from zeronas.errors import NotApplicableError
-from zeronas.proxies.context import ProxyContext, classifier_logits, prunable_weights
+from zeronas.proxies.context import ProxyContext, prunable_weights
+from zeronas.proxies.losses import task_output
 from zeronas.proxies.registry import register_proxy
 
 _BN = (nn.modules.batchnorm._BatchNorm,)
@@ -41,7 +42,7 @@ def _compute_synflow_grads(ctx: ProxyContext) -> list[tuple[torch.Tensor, torch.
     weights = prunable_weights(net)
     ones = torch.ones((1, *ctx.input_shape), dtype=torch.float64, device=ctx.x.device)
     try:
-        total = classifier_logits(net(ones), 1).sum()
+        total = task_output(net(ones), 1, ctx.loss).sum()
     finally:
         for handle in handles:
             handle.remove()

@@ -1,4 +1,8 @@
-"""Zen-score (docs/proxies.md §zen), NASLib's variant: residual links kept, features before global pooling."""
+"""Zen-score (docs/proxies.md §zen), NASLib's variant: residual links kept, features before global pooling.
+
+Networks with a pixel output (a dense decoder, no global pooling) are read at the input of their last
+conv, as NASLib does for TransNAS-Bench-101's dense tasks.
+"""
 
 from __future__ import annotations
 
@@ -31,11 +35,17 @@ def _gaussian_init(net: nn.Module) -> None:
                     m.reset_running_stats()
 
 
-def _feature_module(net: nn.Module) -> nn.Module:
-    """The module whose input is the pre-GAP feature map: the last AdaptiveAvgPool2d, else the last Linear."""
+def _feature_module(net: nn.Module, dense: bool = False) -> nn.Module:
+    """The module whose input is the pre-GAP feature map: the last AdaptiveAvgPool2d, else the last Linear.
+
+    `dense` (a loss other than class cross entropy): without global pooling, the last conv instead.
+    """
     pools = [m for m in net.modules() if isinstance(m, nn.AdaptiveAvgPool2d)]
     if pools:
         return pools[-1]
+    convs = [m for m in net.modules() if isinstance(m, nn.modules.conv._ConvNd)]
+    if dense and convs:
+        return convs[-1]
     linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
     if linears:
         return linears[-1]
@@ -64,7 +74,8 @@ def zen(ctx: ProxyContext, repeat: int = 1, mixup_gamma: float = 1e-2) -> float:
         torch.manual_seed(int(ctx.generator(f"zen-init-{r}").initial_seed()))
         _gaussian_init(net)
         features: list[torch.Tensor] = []
-        handle = _feature_module(net).register_forward_pre_hook(_collect_input(features))
+        dense = ctx.loss != "cross_entropy"
+        handle = _feature_module(net, dense).register_forward_pre_hook(_collect_input(features))
         x = ctx.randn(f"zen-x-{r}", *ctx.x.shape)
         eps = ctx.randn(f"zen-eps-{r}", *ctx.x.shape)
         perturbed = x + mixup_gamma * eps  # formed before the first pass: a model may write into its input

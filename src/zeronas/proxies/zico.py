@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from zeronas.errors import NotApplicableError
-from zeronas.proxies.context import ProxyContext, check_label_range, classifier_logits, prunable_weights
+from zeronas.proxies.context import ProxyContext, prunable_weights
+from zeronas.proxies.losses import check_fit, task_loss, task_output
 from zeronas.proxies.registry import register_proxy
 
 
 def _loss_grads(ctx: ProxyContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor | None]:
     net = ctx.copy_model()
     weights = prunable_weights(net)
-    logits = classifier_logits(net(x.clone()), x.shape[0])  # a fresh input: models may write into it
+    logits = task_output(net(x.clone()), x.shape[0], ctx.loss)  # a fresh input: models may write into it
     if not weights:
         raise NotApplicableError("the model has no Conv/Linear weights")
-    check_label_range(y, logits.shape[1])
-    loss = F.cross_entropy(logits, y)
+    check_fit(logits, y, ctx.loss)
+    loss = task_loss(logits, y, ctx.loss)
     grads = torch.autograd.grad(loss, list(weights.values()), allow_unused=True)
     return {n: (g.detach() if g is not None else None) for n, g in zip(weights, grads, strict=True)}
 

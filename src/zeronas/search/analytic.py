@@ -8,17 +8,16 @@ calibrated once; mbv2: closed form) answers directly, in the units of the regist
 from __future__ import annotations
 
 from zeronas.data import get_dataset
+from zeronas.modelstats import COUNTED
 from zeronas.spaces import SearchSpace
-
-COUNTED = ("params", "flops", "macs")
 
 
 def analytic_cost(space: SearchSpace, key: str, what: str, dataset: str) -> float | None:
     """Exact `what` ('params', 'flops', 'macs') of `key` for `dataset`, or None when no counter applies."""
     if what not in COUNTED:
         return None
-    method = getattr(space, "analytic_cost", None)
+    info = get_dataset(dataset)
+    method = getattr(space.for_dataset(info.name), "analytic_cost", None)
     if not callable(method):
         return None
-    info = get_dataset(dataset)
     return float(method(key, what, num_classes=info.num_classes, resolution=info.resolution))

@@ -77,7 +77,7 @@ def get_benchmark(name: str) -> Benchmark:
 
 #: the built-in benchmarks: each a package of `zeronas.spaces` exporting SPACE and BENCHMARK
 #: (or SPACES and BENCHMARKS, pairwise, when one folder holds several, as TransNAS-Bench-101's micro and macro)
-BUILTINS = ("nb201", "nb101", "mbv2", "nats_sss", "nb301", "tnb")
+BUILTINS = ("nb201", "nb101", "mbv2", "nats_sss", "nb301", "tnb", "timm_zoo")
 
 
 def _register_builtins() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zeronas.spaces.nb201.model import AvgPool3x3, ReLUConvBN, ResNetBasicBlock, make_op
+from zeronas.spaces.nb201.model import AvgPool3x3, GenotypeCell, ReLUConvBN, ResNetBasicBlock, make_op
 
 #: the cell every size-space network uses, as an NB201 arch string
 CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -65,31 +65,11 @@ def make_edge(name: str, c_in: int, c_out: int) -> nn.Module:
     raise ValueError(f"unknown NB201 op {name!r}")
 
 
-class ShapeCell(nn.Module):
+class ShapeCell(GenotypeCell):
     """A 4-node NB201 cell from `c_in` to `c_out` channels: edges from node 0 widen, the others keep c_out."""
 
     def __init__(self, genotype: tuple[tuple[tuple[str, int], ...], ...], c_in: int, c_out: int) -> None:
-        super().__init__()
-        self.layers = nn.ModuleList()
-        self.node_inputs: list[list[int]] = []
-        self.node_ops: list[list[int]] = []
-        for incoming in genotype:
-            ops, sources = [], []
-            for op_name, source in incoming:
-                ops.append(len(self.layers))
-                sources.append(source)
-                self.layers.append(make_edge(op_name, c_in if source == 0 else c_out, c_out))
-            self.node_ops.append(ops)
-            self.node_inputs.append(sources)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes = [x]
-        for ops, sources in zip(self.node_ops, self.node_inputs, strict=True):
-            total = self.layers[ops[0]](nodes[sources[0]])
-            for op, src in zip(ops[1:], sources[1:], strict=True):
-                total = total + self.layers[op](nodes[src])
-            nodes.append(total)
-        return nodes[-1]
+        super().__init__(genotype, lambda op_name, source: make_edge(op_name, c_in if source == 0 else c_out, c_out))
 
 
 class SizeNetwork(nn.Module):

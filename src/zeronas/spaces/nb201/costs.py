@@ -9,21 +9,11 @@ from __future__ import annotations
 
 import functools
 
-from zeronas.modelstats import count_flops, count_macs, count_params
+from zeronas.modelstats import count
 from zeronas.spaces.nb201.model import OP_NAMES
 from zeronas.spaces.nb201.space import NUM_EDGES, NasBench201Space
 
-COUNTED = ("params", "flops", "macs")
 _NONE = OP_NAMES.index("none")
-
-
-def _count(model: object, what: str, resolution: int) -> int:
-    shape = (1, 3, resolution, resolution)
-    if what == "params":
-        return count_params(model)
-    if what == "flops":
-        return count_flops(model, shape)
-    return count_macs(model, shape)
 
 
 @functools.lru_cache(maxsize=32)
@@ -34,7 +24,7 @@ def cost_table(
     space = NasBench201Space(channels=channels, cells_per_stage=cells_per_stage)
 
     def cost(ops: tuple[int, ...]) -> int:
-        return _count(space.build(ops, num_classes=num_classes), what, resolution)
+        return count(space.build(ops, num_classes=num_classes), what, (1, 3, resolution, resolution))
 
     base_ops = (_NONE,) * NUM_EDGES
     base = cost(base_ops)

@@ -8,6 +8,7 @@ initialisation consumes the random stream the same way.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -101,10 +102,16 @@ class ResNetBasicBlock(nn.Module):
         return self.downsample(x) + self.conv_b(self.conv_a(x))
 
 
-class InferCell(nn.Module):
-    """A 4-node DAG cell; `genotype[j-1]` lists (op, source) for the incoming edges of node j."""
+class GenotypeCell(nn.Module):
+    """A DAG cell: `genotype[j-1]` lists (op, source) for the incoming edges of node j; node j sums its edges.
 
-    def __init__(self, genotype: tuple[tuple[tuple[str, int], ...], ...], channels: int) -> None:
+    `edge(op, source)` makes each edge's module, in genotype order (which fixes the layer names and the
+    order in which seeded weights are drawn); the cell returns its last node.
+    """
+
+    def __init__(
+        self, genotype: tuple[tuple[tuple[str, int], ...], ...], edge: Callable[[str, int], nn.Module]
+    ) -> None:
         super().__init__()
         self.layers = nn.ModuleList()
         self.node_inputs: list[list[int]] = []
@@ -114,7 +121,7 @@ class InferCell(nn.Module):
             for op_name, source in incoming:
                 ops.append(len(self.layers))
                 sources.append(source)
-                self.layers.append(make_op(op_name, channels))
+                self.layers.append(edge(op_name, source))
             self.node_ops.append(ops)
             self.node_inputs.append(sources)
 
@@ -126,6 +133,13 @@ class InferCell(nn.Module):
                 total = total + self.layers[op](nodes[src])
             nodes.append(total)
         return nodes[-1]
+
+
+class InferCell(GenotypeCell):
+    """The NB201 cell: every edge keeps `channels`."""
+
+    def __init__(self, genotype: tuple[tuple[tuple[str, int], ...], ...], channels: int) -> None:
+        super().__init__(genotype, lambda op_name, source: make_op(op_name, channels))
 
 
 class TinyNetwork(nn.Module):

@@ -11,24 +11,14 @@ from __future__ import annotations
 
 import functools
 
-from zeronas.modelstats import count_flops, count_macs, count_params
+from zeronas.modelstats import count
 from zeronas.spaces.nb301.keys import compact_string
 from zeronas.spaces.nb301.model import STEPS
 from zeronas.spaces.nb301.ops import OP_NAMES
 
-COUNTED = ("params", "flops", "macs")
 _SKIP = OP_NAMES.index("skip_connect")
 #: every node reads c_{k-2} and c_{k-1} through skip_connect, in both cells
 _BASE_CELL = tuple(pair for _ in range(STEPS) for pair in ((0, _SKIP), (1, _SKIP)))
-
-
-def _count(model: object, what: str, resolution: int) -> int:
-    shape = (1, 3, resolution, resolution)
-    if what == "params":
-        return count_params(model)
-    if what == "flops":
-        return count_flops(model, shape)
-    return count_macs(model, shape)
 
 
 @functools.lru_cache(maxsize=32)
@@ -45,7 +35,8 @@ def cost_table(
     space = NasBench301Space(init_channels=init_channels, layers=layers)
 
     def cost(cells: list[list[tuple[int, int]]]) -> int:
-        return _count(space.build(compact_string((tuple(cells[0]), tuple(cells[1]))), num_classes), what, resolution)
+        model = space.build(compact_string((tuple(cells[0]), tuple(cells[1]))), num_classes)
+        return count(model, what, (1, 3, resolution, resolution))
 
     base = cost([list(_BASE_CELL), list(_BASE_CELL)])
     table = []

@@ -136,7 +136,8 @@ class NasBench301Space(SearchSpace):
         self, key: object, what: str, num_classes: int | None = None, resolution: int | None = None
     ) -> float:
         """'params' (M), 'flops' (MFLOPs) or 'macs' (M) of `key`, exact, summed from a calibrated edge table."""
-        from zeronas.spaces.nb301.costs import COUNTED, cost_table
+        from zeronas.modelstats import COUNTED
+        from zeronas.spaces.nb301.costs import cost_table
 
         if what not in COUNTED:
             raise InvalidArchError(f"nb301 has no analytic cost {what!r}; choose params, flops or macs")

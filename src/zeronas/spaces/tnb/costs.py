@@ -15,24 +15,18 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from zeronas.modelstats import count_flops, count_macs, count_params
+from zeronas.modelstats import COUNTED, count
 from zeronas.spaces.tnb.encoder import BLOCKS_PER_STAGE, TransNASEncoder, decoder_upsamples, stage_plan
 from zeronas.spaces.tnb.heads import get_task, make_decoder
 from zeronas.spaces.tnb.keys import BASE_CHANNELS
 from zeronas.spaces.tnb.ops import BasicBlock, cell_op
-
-COUNTED = ("params", "flops", "macs")
 
 
 def _count(make: Callable[[], nn.Module], what: str, shape: tuple[int, ...]) -> int:
     """`what` of the module `make()` builds, built on the meta device, at a batch-1 input of `shape`."""
     with torch.device("meta"):
         module = make()
-    if what == "params":
-        return count_params(module)
-    if what == "flops":
-        return count_flops(module, shape)
-    return count_macs(module, shape)
+    return count(module, what, shape)
 
 
 def _down(side: int, stride: int) -> int:
