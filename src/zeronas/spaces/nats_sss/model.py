@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zeronas.spaces.nb201.model import AvgPool3x3, GenotypeCell, ReLUConvBN, ResNetBasicBlock, make_op
+from zeronas.spaces.nb201.model import AvgPool3x3, CellStack, GenotypeCell, ReLUConvBN, make_op
 
 #: the cell every size-space network uses, as an NB201 arch string
 CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -72,7 +72,7 @@ class ShapeCell(GenotypeCell):
         super().__init__(genotype, lambda op_name, source: make_edge(op_name, c_in if source == 0 else c_out, c_out))
 
 
-class SizeNetwork(nn.Module):
+class SizeNetwork(CellStack):
     """The NATS-Bench size-space macro network for channels (c0, ..., c4); `forward` returns logits."""
 
     def __init__(
@@ -81,32 +81,15 @@ class SizeNetwork(nn.Module):
         num_classes: int,
         genotype: tuple[tuple[tuple[str, int], ...], ...] = GENOTYPE,
     ) -> None:
-        super().__init__()
         if len(channels) % 3 != 2:
             raise ValueError(f"a size-space network needs 3N + 2 widths, got {len(channels)}")
         per_stage = len(channels) // 3
         reductions = ([False] * per_stage + [True]) * 2 + [False] * per_stage
-        self.channels = tuple(channels)
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, channels[0], kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(channels[0])
+        super().__init__(
+            channels[0],
+            list(channels),
+            reductions,
+            num_classes,
+            lambda c_in, c_out: ShapeCell(genotype, c_in, c_out),
         )
-        self.cells = nn.ModuleList()
-        c_prev = channels[0]
-        for width, reduction in zip(channels, reductions, strict=True):
-            cell = ResNetBasicBlock(c_prev, width) if reduction else ShapeCell(genotype, c_prev, width)
-            self.cells.append(cell)
-            c_prev = width
-        self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=True))
-        self.global_pooling = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c_prev, num_classes)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Feature map before global average pooling."""
-        x = self.stem(x)
-        for cell in self.cells:
-            x = cell(x)
-        return self.lastact(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pooled = self.global_pooling(self.forward_features(x)).flatten(1)
-        return self.classifier(pooled)
+        self.channels = tuple(channels)

@@ -142,34 +142,29 @@ class InferCell(GenotypeCell):
         super().__init__(genotype, lambda op_name, source: make_op(op_name, channels))
 
 
-class TinyNetwork(nn.Module):
-    """The NAS-Bench-201 macro network; `forward` returns logits only."""
+class CellStack(nn.Module):
+    """AutoDL's macro network: stem conv+BN, cells (a ResNet basic block where a stage begins), BN+ReLU, pool, linear.
+
+    `make_cell(c_in, c_out)` builds each non-reduction cell; modules are made in the order of the
+    original code (stem, cells, last activation, classifier), so seeded weights are the same.
+    """
 
     def __init__(
         self,
-        genotype: tuple[tuple[tuple[str, int], ...], ...],
+        stem_channels: int,
+        widths: list[int],
+        reductions: list[bool],
         num_classes: int,
-        channels: int = 16,
-        cells_per_stage: int = 5,
+        make_cell: Callable[[int, int], nn.Module],
     ) -> None:
         super().__init__()
         self.stem = nn.Sequential(
-            nn.Conv2d(3, channels, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(channels)
+            nn.Conv2d(3, stem_channels, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(stem_channels)
         )
-        widths = (
-            [channels] * cells_per_stage
-            + [channels * 2]
-            + [channels * 2] * cells_per_stage
-            + [channels * 4]
-            + [channels * 4] * cells_per_stage
-        )
-        reductions = [False] * cells_per_stage + [True] + [False] * cells_per_stage + [True]
-        reductions += [False] * cells_per_stage
         self.cells = nn.ModuleList()
-        c_prev = channels
+        c_prev = stem_channels
         for width, reduction in zip(widths, reductions, strict=True):
-            cell = ResNetBasicBlock(c_prev, width) if reduction else InferCell(genotype, width)
-            self.cells.append(cell)
+            self.cells.append(ResNetBasicBlock(c_prev, width) if reduction else make_cell(c_prev, width))
             c_prev = width
         self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=True))
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
@@ -185,3 +180,25 @@ class TinyNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = self.global_pooling(self.forward_features(x)).flatten(1)
         return self.classifier(pooled)
+
+
+class TinyNetwork(CellStack):
+    """The NAS-Bench-201 macro network; `forward` returns logits only."""
+
+    def __init__(
+        self,
+        genotype: tuple[tuple[tuple[str, int], ...], ...],
+        num_classes: int,
+        channels: int = 16,
+        cells_per_stage: int = 5,
+    ) -> None:
+        widths = (
+            [channels] * cells_per_stage
+            + [channels * 2]
+            + [channels * 2] * cells_per_stage
+            + [channels * 4]
+            + [channels * 4] * cells_per_stage
+        )
+        reductions = [False] * cells_per_stage + [True] + [False] * cells_per_stage + [True]
+        reductions += [False] * cells_per_stage
+        super().__init__(channels, widths, reductions, num_classes, lambda c_in, c_out: InferCell(genotype, c_out))
