@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from zeronas.config import find_data_dir
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.scoring import ScoreSettings
 from zeronas.executors import Backend, get_backend
@@ -111,3 +113,40 @@ def test_evolution_batch_must_be_positive_and_prune_rejects_a_backend(capsys: py
             main(["search", "--evaluations", "2", "--no-export", *args])
         err = capsys.readouterr().err.strip()
         assert exit_info.value.code != 0 and message in err and "\n" not in err, err
+
+
+def test_workers_use_the_callers_data_dir_after_a_command_with_another(tmp_path: Path, cli) -> None:
+    """A command's --data-dir (kept in ZERONAS_DATA_DIR while it ran, and by the fork server it started) must not
+    reach the workers of a later sweep in the same process."""
+    import shutil
+
+    shared = find_data_dir()
+    if shared is None:
+        pytest.skip("needs the data directory's CIFAR-10 batch")
+    other = tmp_path / "other"
+    for name in ("data/cifar10_test_head.npz", "benchmarks/nasbench201.csv"):
+        (other / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shared / name, other / name)
+    args = [
+        "evaluate",
+        "--space",
+        "nb201",
+        "-p",
+        "params",
+        "--seeds",
+        "0",
+        "--sample",
+        "4",
+        "-b",
+        "2",
+        "--workers",
+        "2",
+    ]
+    result = cli(*args, "--include-top", "0", "--data-dir", other, "--store", tmp_path / "a.sqlite", "--out", tmp_path)
+    assert result.code == 0, result.err
+    os.environ.pop("ZERONAS_DATA_DIR", None)  # as the caller's own setting was (the test's env is restored after it)
+    shutil.rmtree(other)
+    store = ResultStore(tmp_path / "b.sqlite")
+    with get_backend("local", workers=2) as backend:
+        search("nb201", "cifar10", "synflow", "random", 4, seed=3, settings=SETTINGS, store=store, backend=backend)
+    assert set(store.frame()["status"]) == {"ok"}

@@ -123,11 +123,22 @@ def _exit_with(sweep_pid: int, period: float = 1.0) -> None:
             os._exit(1)
 
 
-def init_worker(sweep_pid: int | None = None) -> None:
-    """Worker start-up: one torch thread (workers run side by side); exit when the sweep process dies.
+def zeronas_environment() -> dict[str, str]:
+    """The ZERONAS_* variables of this process (data directory, store, debug): what a worker must see."""
+    return {key: value for key, value in os.environ.items() if key.startswith("ZERONAS_")}
+
+
+def init_worker(sweep_pid: int | None = None, environment: dict[str, str] | None = None) -> None:
+    """Worker start-up: the sweep's ZERONAS_* variables, one torch thread; exit when the sweep process dies.
 
     The sweep process is watched by pid, not as the parent: forkserver workers are its grandchildren.
+    The fork server keeps the environment of the moment it started (an earlier command's --data-dir),
+    so the sweep's own ZERONAS_* variables replace it.
     """
+    if environment is not None:
+        for key in [k for k in os.environ if k.startswith("ZERONAS_") and k not in environment]:
+            del os.environ[key]
+        os.environ.update(environment)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
     import torch

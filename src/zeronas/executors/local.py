@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from zeronas.executors.base import Backend, WorkerLost, cpu_count, init_worker, register_backend
+from zeronas.executors.base import Backend, WorkerLost, cpu_count, init_worker, register_backend, zeronas_environment
 
 
 def _modules_of(fn: Callable[[Any], Any]) -> list[str]:
@@ -51,7 +51,10 @@ class LocalBackend(Backend):
         if self.context == "forkserver":  # the server imports fn's module once; workers fork from it
             context.set_forkserver_preload(_modules_of(fn))
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),)
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=init_worker,
+            initargs=(os.getpid(), zeronas_environment()),
         )
 
     def _run_pool(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[tuple[Any, Any]]:
