@@ -42,6 +42,19 @@ SIGN_ACTIVATIONS = frozenset(
 _NONE = "the model has no ReLU modules"
 
 
+def _run_hooked(net: nn.Module, x: torch.Tensor, handles: list) -> None:
+    """Run `net(x)` without gradients for its hooks, then remove them; a model failing on `x` is not applicable."""
+    try:
+        with torch.no_grad():
+            net(x)
+    except (RuntimeError, AssertionError, ValueError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise NotApplicableError(f"the model cannot run on {tuple(x.shape[1:])} inputs: {reason}") from None
+    finally:
+        for h in handles:
+            h.remove()
+
+
 def is_sign_activation(module: nn.Module) -> bool:
     """A leaf activation of SIGN_ACTIVATIONS (GELU, SiLU/Swish, Hardswish, Mish, ELU, ...), matched on the type name."""
     return type(module).__name__ in SIGN_ACTIVATIONS and not any(True for _ in module.children())
@@ -73,16 +86,7 @@ def _sign_kernel(ctx: ProxyContext, activations: str) -> torch.Tensor:
         kernel, _ = _agreement_kernel(args[0].detach())
         total = kernel if total is None else total + kernel
 
-    handles = [m.register_forward_pre_hook(hook) for m in modules]
-    try:
-        with torch.no_grad():
-            net(ctx.x.clone())  # the model may write into its input
-    except (RuntimeError, AssertionError, ValueError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise NotApplicableError(f"the model cannot run on {ctx.input_shape} inputs: {reason}") from None
-    finally:
-        for h in handles:
-            h.remove()
+    _run_hooked(net, ctx.x.clone(), [m.register_forward_pre_hook(hook) for m in modules])  # a fresh input
     if total is None:
         raise NotApplicableError("no coded activation module ran in the forward pass")
     return total
@@ -202,16 +206,7 @@ def linear_regions(
         for digest, row in zip(digests, packed, strict=True):
             digest.update(row.tobytes())
 
-    handles = [m.register_forward_hook(hook) for m in modules]
-    try:
-        with torch.no_grad():
-            net(x)
-    except (RuntimeError, AssertionError, ValueError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise NotApplicableError(f"the model cannot run on {tuple(x.shape[1:])} inputs: {reason}") from None
-    finally:
-        for h in handles:
-            h.remove()
+    _run_hooked(net, x, [m.register_forward_hook(hook) for m in modules])
     if not seen:
         raise NotApplicableError("the model has no ReLU on 4-D feature maps (nor a coded activation on token maps)")
     return float(len({d.digest() for d in digests}))
