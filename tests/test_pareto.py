@@ -176,3 +176,28 @@ def test_timm_space_on_three_small_models():
     assert pick["pick"] == published.idxmax() == "regnetx_002"  # 2.68 M > 2.54 M > 1.30 M
     assert pick["acc_lost"] == 0.0
     assert result.cells.loc["dla46_c", "cost"] == pytest.approx(cost(None, "dla46_c", "imagenet"))
+
+
+@pytest.mark.skipif(find_data_dir() is None, reason="needs the zeronas data directory (../shared)")
+def test_timm_zoo_pareto_goes_on_past_a_model_that_cannot_run(tmp_path):
+    """crossvit_9_240 cannot take 64 px inputs (its 12 and 16 px patch grids disagree): error rows, no stop."""
+    from zeronas.evaluation.scoring import ScoreSettings
+    from zeronas.hardware import get_cost
+    from zeronas.pareto.study import accuracy_series, gather_proxies, space_scorer
+    from zeronas.spaces import create_space
+    from zeronas.store import ResultStore
+
+    space = create_space("timm_zoo").for_dataset("imagenet64")
+    keys = ["regnetx_002", "crossvit_9_240", "tf_mobilenetv3_small_100"]
+    store = ResultStore(tmp_path / "s.sqlite")
+    scorer = space_scorer(space, "imagenet64", ["params"], ScoreSettings(batch_size=2))
+    table = gather_proxies("timm_zoo", keys, "imagenet64", ["params"], [0], scorer, "x", store)
+    assert np.isnan(table.loc["crossvit_9_240", "params"]) and table["params"].notna().sum() == 2
+    failed = store.frame(space="timm_zoo").set_index("arch").loc["crossvit_9_240"]
+    assert failed["status"] == "error" and "cannot run on 64x64 inputs" in failed["reason"]
+    cost = get_cost("timm_latency", table="cpu-i9_10940x")
+    result = run_pareto(
+        space, keys, "imagenet64", cost, table, accuracy_series("imagenet64", space="timm_zoo"), quantiles=[1.0]
+    )
+    assert result.picks.iloc[0]["pick"] == "regnetx_002"  # 2.68 M > 2.54 M parameters
+    assert any("1 candidates failed to score (no proxy value: crossvit_9_240)" in note for note in result.notes)

@@ -207,3 +207,13 @@ def test_a_top_draw_is_planned_recorded_and_evaluated_on_its_own_cells(tmp_path:
     assert summary.loc["oracle", "population_top"] == "top draw" and summary.loc["oracle", "cells_top"] == 50
     assert summary.loc["oracle", "spr_top"] == pytest.approx(1.0) and summary.loc["flat", "spr_top"] < 0.5
     assert any("a uniform draw of cells from the top set" in note for note in result.notes)
+
+
+def test_subset_top_widens_to_twenty_percent_when_five_holds_under_ten() -> None:
+    from zeronas.evaluation.groups import subset_top
+
+    assert subset_top(302, 5.0) == 5.0  # ceil(15.1) = 16 CNNs
+    assert subset_top(200, 5.0) == 5.0  # exactly 10
+    assert subset_top(199, 5.0) == 5.0 and subset_top(180, 5.0) == 20.0  # ceil(9.95) = 10; ceil(9) = 9
+    assert subset_top(76, 5.0) == 20.0 and subset_top(4, 5.0) == 20.0
+    assert subset_top(76, 30.0) == 30.0

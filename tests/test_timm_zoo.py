@@ -218,9 +218,35 @@ def test_evaluate_command_on_three_small_models(cli, tmp_path: Path) -> None:
     result = cli(*args, "-p", "params", "--seeds", "0", "-b", "4", "--workers", "1", "--out", tmp_path / "report")
     assert result.code == 0, result.err
     assert "0 failed" in result.out
-    summary = pd.read_csv(next((tmp_path / "report").glob("timm_zoo_imagenet64_*_summary.csv")))
-    row = summary.set_index("proxy").loc["params"]
+    (whole,) = (tmp_path / "report").glob("timm_zoo_imagenet64_????????????????_summary.csv")
+    row = pd.read_csv(whole).set_index("proxy").loc["params"]
     assert row["cells_all"] == 3 and row["failed"] == 0 and row["spr_all"] == pytest.approx(1.0)
     truth = get_benchmark("timm_zoo").ground_truth("imagenet64", "top1")
     assert row["best_acc"] == pytest.approx(truth["efficientnet_es"])  # the largest of the three (5.44 M)
     assert row["optimum"] == pytest.approx(truth.max())
+    # the CNN subset holds regnetx_002 and efficientnet_es; its optimum and Top-k% are the CNNs' own
+    cnn = pd.read_csv(whole.with_name(whole.name.replace("_summary", "_cnn_summary"))).set_index("proxy").loc["params"]
+    assert cnn["cells_all"] == 2 and cnn["best_acc"] == pytest.approx(truth["efficientnet_es"])
+    vit = pd.read_csv(whole.with_name(whole.name.replace("_summary", "_vit_summary"))).set_index("proxy").loc["params"]
+    vit_names = get_benchmark("timm_zoo").subset_keys("vit")
+    assert vit["cells_all"] == 1 and vit["optimum"] == pytest.approx(truth[vit_names].max())
+    assert truth[vit_names].max() < truth.max()
+    assert "subset resnet: no stored rows" in result.out  # none of the three is a ResNet
+
+
+def test_zoo_subsets_split_kinds_and_name_families() -> None:
+    bench = get_benchmark("timm_zoo")
+    assert bench.subset_names() == ["cnn", "vit", "resnet", "mobilenetv2"]
+    cnn, vit = set(bench.subset_keys("cnn")), set(bench.subset_keys("vit"))
+    assert (len(cnn), len(vit)) == (302, 76) and not cnn & vit
+    assert {"resnet50", "wide_resnet50_2", "resnext50_32x4d"} <= set(bench.subset_keys("resnet")) <= cnn
+    assert bench.subset_keys("mobilenetv2") == [
+        "mobilenetv2_100",
+        "mobilenetv2_110d",
+        "mobilenetv2_120d",
+        "mobilenetv2_140",
+    ]
+    assert "deit_tiny_patch16_224" in vit and "Fig 11" in bench.survey_claim("resnet")
+    with pytest.raises(InvalidInputError, match="timm_zoo has no subset 'vits' \\(its subsets: cnn, vit, resnet"):
+        bench.subset_keys("vits")
+    assert get_benchmark("nb201").subset_names() == []

@@ -28,7 +28,7 @@ from zeronas.cli.executor_opts import BackendOption, RayAddressOption, WorkersOp
 from zeronas.cli.progress import progress_bar
 from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
-from zeronas.errors import InvalidInputError
+from zeronas.errors import InvalidInputError, ZeronasError
 from zeronas.evaluation.groups import evaluate_group, format_best_found, format_summary, write_tables
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, default_workers
 from zeronas.evaluation.sweep import SweepStats, parse_seeds, plan_sweep, run_sweep
@@ -183,6 +183,28 @@ def evaluate_command(
     best = format_best_found(result).drop(columns=["most picked"], errors="ignore")
     console.print(frame_table(best, f"best-found (space optimum {result.evaluation.optimum:.2f}%)"))
     written = write_tables(result, out)
+    for subset in bench.subset_names():
+        try:
+            part = evaluate_group(
+                result_store,
+                space,
+                info.name,
+                digest,
+                metric,
+                top,
+                proxies=names,
+                seeds=seed_list,
+                cells=plan.cells,
+                uniform=plan.uniform,
+                subset=subset,
+            )
+        except ZeronasError as exc:
+            console.print(f"  subset {subset}: {exc}", highlight=False)
+            continue
+        console.print(frame_table(format_summary(part), part.title))
+        for line in part.notes[:2]:
+            console.print(f"  {line}", highlight=False)
+        written += write_tables(part, out)
     console.print(
         f"wrote {len(written)} files to {out} (CSV, JSON, PNG); full report: zeronas report --store "
         f"{result_store.path} --out {out}"

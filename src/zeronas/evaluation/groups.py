@@ -32,6 +32,10 @@ _POPULATION = {
     "top draw": "a uniform draw of cells from the top set (--top-sample)",
 }
 
+#: fewest models a subset's default Top-k% set holds before k widens to SUBSET_FALLBACK_TOP
+SUBSET_MIN_TOP = 10
+SUBSET_FALLBACK_TOP = 20.0
+
 
 @dataclass
 class GroupResult:
@@ -45,14 +49,17 @@ class GroupResult:
     evaluation: Evaluation
     failures: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: the benchmark subset (a family, a kind) the group was restricted to; '' for the whole space
+    subset: str = ""
 
     @property
     def name(self) -> str:
-        return f"{self.space}_{self.dataset}_{self.digest}"
+        return f"{self.space}_{self.dataset}_{self.digest}" + (f"_{self.subset}" if self.subset else "")
 
     @property
     def title(self) -> str:
-        return f"{self.space} / {self.dataset} / settings {self.digest} ({self.metric} accuracy)"
+        where = f"{self.space} [{self.subset}]" if self.subset else self.space
+        return f"{where} / {self.dataset} / settings {self.digest} ({self.metric} accuracy)"
 
     def figures(self) -> dict[str, bytes]:
         """PNG bytes of the three plots, by short name."""
@@ -73,6 +80,11 @@ def default_top(store: ResultStore, space: str, dataset: str, truth: pd.Series, 
     complete = [k for k in recorded_tops(store, space, dataset) if set(top_set(truth, k)) <= scored]
     drawn = [k for k, cells in recorded_top_draws(store, space, dataset).items() if cells and cells <= scored]
     return max(complete + drawn, default=5.0)
+
+
+def subset_top(size: int, top: float) -> float:
+    """k of a subset's Top-k% columns: `top`, or SUBSET_FALLBACK_TOP when its top k% holds < SUBSET_MIN_TOP models."""
+    return top if math.ceil(size * top / 100 - 1e-9) >= SUBSET_MIN_TOP else max(top, SUBSET_FALLBACK_TOP)
 
 
 def failure_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -114,8 +126,12 @@ def evaluate_group(
     uniform: Iterable[str] | None = None,
     ratios: Sequence[float] | None = RATIOS,
     data_dir: str | os.PathLike | None = None,
+    subset: str = "",
 ) -> GroupResult:
     """Metrics of the stored rows of one group, optionally restricted to `proxies`, `seeds` and `cells`.
+
+    `subset`: one of the benchmark's named subsets (`Benchmark.subsets`); its ground truth is then the
+    subset's only (Top-k% sets are the subset's best), and k defaults by `subset_top`.
 
     `uniform`: the uniformly drawn cells; by default, per proxy, the draw recorded for (space, dataset) that
     its rows cover best (`draw_per_proxy`).
@@ -123,8 +139,15 @@ def evaluate_group(
     and the rows cover whole, else 5 (the survey's).
     """
     truth = ground_truth(space, dataset, metric, data_dir)
-    rows = store.frame(space=space, dataset=dataset, settings=digest, proxies=proxies, seeds=seeds)
     notes = []
+    if subset:
+        bench = get_benchmark(space)
+        members = set(bench.subset_keys(subset, data_dir))
+        truth = truth[truth.index.isin(members)]
+        cells = members if cells is None else set(cells) & members
+        claim = bench.survey_claim(subset)
+        notes.append(f"subset {subset}: {len(truth)} architectures with ground truth" + (f"; {claim}" if claim else ""))
+    rows = store.frame(space=space, dataset=dataset, settings=digest, proxies=proxies, seeds=seeds)
     if cells is not None:
         rows = rows[rows["arch"].isin(set(cells))]
     unknown = ~rows["arch"].isin(truth.index)
@@ -146,6 +169,11 @@ def evaluate_group(
         settings, notes = {}, [*notes, f"settings {digest} are not registered in the store"]
     if top is None:
         top = default_top(store, space, dataset, truth, set(rows["arch"]))
+        if subset:
+            widened = subset_top(len(truth), top)
+            if widened != top:
+                notes.append(f"Top {widened:g}%: the top {top:g}% of {len(truth)} holds fewer than {SUBSET_MIN_TOP}")
+            top = widened
     top_draws = {k: v & set(rows["arch"]) for k, v in recorded_top_draws(store, space, dataset).items()}
     evaluation = evaluate_rows(rows, truth, top, drawn or None, ratios, top_draws)
     for tag, label in (("all", "All"), ("top", f"Top {top:g}%")):
@@ -154,7 +182,7 @@ def evaluate_group(
         described = "; ".join(_POPULATION.get(k, k) for k in kinds)
         notes.append(f"{label}: {described} ({cells_n.min():.0f}-{cells_n.max():.0f} cells per proxy and seed)")
     notes += [f"{BEST_FOUND_RULE}.", f"{STD_RULE}."]
-    return GroupResult(space, dataset, digest, settings, metric, evaluation, failure_table(rows), notes)
+    return GroupResult(space, dataset, digest, settings, metric, evaluation, failure_table(rows), notes, subset)
 
 
 def evaluate_store(
@@ -179,14 +207,24 @@ def evaluate_store(
             skipped.append(f"{group.space}/{group.dataset}/{group.settings}: no ground truth for this space")
             continue
         chosen = metric or bench.metrics[0]
-        try:
-            results.append(
-                evaluate_group(
-                    store, group.space, group.dataset, group.settings, chosen, top, ratios=ratios, data_dir=data_dir
+        for subset in ["", *bench.subset_names(data_dir)]:
+            where = f"{group.space}/{group.dataset}/{group.settings}" + (f" [{subset}]" if subset else "")
+            try:
+                results.append(
+                    evaluate_group(
+                        store,
+                        group.space,
+                        group.dataset,
+                        group.settings,
+                        chosen,
+                        top,
+                        ratios=ratios,
+                        data_dir=data_dir,
+                        subset=subset,
+                    )
                 )
-            )
-        except ZeronasError as exc:
-            skipped.append(f"{group.space}/{group.dataset}/{group.settings}: {exc}")
+            except ZeronasError as exc:
+                skipped.append(f"{where}: {exc}")
     return results, skipped
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from zeronas.data import get_dataset
-from zeronas.errors import InvalidInputError
+from zeronas.errors import InvalidArchError, InvalidInputError
 from zeronas.evaluation.scoring import ScoreSettings, score_arch
 from zeronas.hardware.costs import CostModel
 from zeronas.pareto.front import (
@@ -29,7 +29,7 @@ from zeronas.pareto.front import (
     budgets_from_quantiles,
     front_summary,
 )
-from zeronas.proxies import Scores
+from zeronas.proxies import ProxyValue, Scores
 from zeronas.spaces import DEFAULT_SPACE, SearchSpace, get_benchmark
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def gather_proxies(
         values = np.zeros(len(proxies))
         rows = []
         for seed in seeds:
-            scores = scorer(key, seed)
+            scores = _score_or_fail(scorer, key, seed, proxies)
             values += np.array([scores[p] for p in proxies], dtype=float)
             rows += _rows(space_label, key, dataset, seed, settings_digest, scores, proxies)
         if store is not None and rows:
@@ -131,6 +131,19 @@ def gather_proxies(
     if fresh:
         table = pd.concat([table, pd.DataFrame.from_dict(fresh, orient="index", columns=list(proxies))])
     return table.reindex(list(keys)).astype(float)
+
+
+def _score_or_fail(scorer: Scorer, key: str, seed: int, proxies: Sequence[str]) -> Scores:
+    """The candidate's scores; a candidate that cannot be built or run here gets failed (NaN) values with the reason.
+
+    One zoo model that cannot take the proxy resolution must not stop a study of hundreds: its rows are
+    stored as errors and it is left out of the picks, as an evaluation sweep does.
+    """
+    try:
+        return scorer(key, seed)
+    except (InvalidArchError, InvalidInputError) as exc:
+        reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        return Scores({p: ProxyValue(p, float("nan"), "error", reason, 0.0) for p in proxies}, {}, {})
 
 
 def _rows(space: str, key: str, dataset: str, seed: int, digest: str, scores: Scores, proxies: Sequence[str]) -> list:
@@ -200,6 +213,10 @@ def run_pareto(
     if dropped.any():
         notes.append(f"{int(dropped.sum())} candidates without cost or accuracy were left out")
         cells = cells[~dropped]
+    unscored = cells.index[cells[proxies].isna().all(axis=1)] if proxies else cells.index[:0]
+    if len(unscored):
+        shown = ", ".join(map(str, unscored[:5])) + (", ..." if len(unscored) > 5 else "")
+        notes.append(f"{len(unscored)} candidates failed to score (no proxy value: {shown}); no proxy picks them")
     if len(cells) < 2:
         raise InvalidInputError("fewer than 2 candidates have both a cost and a ground-truth accuracy")
     basis = cells["true_cost"] if true_cost is not None else cells["cost"]

@@ -24,6 +24,8 @@ from zeronas.registry import Registry
 
 #: (dataset, metric, data_dir) -> trained value of every architecture, indexed by canonical key
 TruthLoader = Callable[[str, str, "str | os.PathLike | None"], pd.Series]
+#: data_dir -> named subsets of the space (name -> canonical keys) that reports evaluate as groups of their own
+SubsetLoader = Callable[["str | os.PathLike | None"], dict[str, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class Benchmark:
     data_files: tuple[tuple[str, str], ...] = ()
     #: file-name stem of its NAS-Bench-Suite-Zero files (`benchmarks/reference_zc/<stem>__<dataset>.json`)
     reference_name: str = ""
+    #: named subsets (families, kinds) evaluated beside the whole space; None: the whole space only
+    subsets: SubsetLoader | None = None
+    #: what the survey found, per subset name ('' for the whole space), shown beside the measured tables
+    survey_claims: tuple[tuple[str, str], ...] = ()
 
     @property
     def reference_stem(self) -> str:
@@ -90,6 +96,22 @@ class Benchmark:
         except DataNotFoundError:
             return False
         return root is not None and any((root / IMPORTED_DIR).glob(f"{self.name}__*.csv"))
+
+    def subset_names(self, data_dir: str | os.PathLike | None = None) -> list[str]:
+        """The names of its subsets (none for most benchmarks)."""
+        return [] if self.subsets is None else list(self.subsets(data_dir))
+
+    def subset_keys(self, name: str, data_dir: str | os.PathLike | None = None) -> list[str]:
+        """The canonical keys of subset `name`, or a one-line error naming the subsets it has."""
+        subsets = {} if self.subsets is None else self.subsets(data_dir)
+        if name not in subsets:
+            offered = ", ".join(subsets) or "none"
+            raise InvalidInputError(f"{self.name} has no subset {name!r} (its subsets: {offered})")
+        return subsets[name]
+
+    def survey_claim(self, subset: str = "") -> str:
+        """The survey's finding on the whole space ('') or one subset, '' when it states none."""
+        return dict(self.survey_claims).get(subset, "")
 
     def check_dataset(self, dataset: str) -> str:
         """The canonical data set name, or a one-line error when the ground truth does not cover it."""

@@ -14,6 +14,7 @@ from zeronas.spaces.timm_zoo.models import (
     kind_of,
     model_kind,
     zoo_models,
+    zoo_subsets,
 )
 from zeronas.spaces.timm_zoo.space import TimmZooSpace
 from zeronas.spaces.timm_zoo.tables import (
@@ -38,6 +39,20 @@ BENCHMARK = Benchmark(
     metrics=("top1",),
     truth_label="ImageNet top-1 %",
     truth_hint=TABLE_HINT,
+    subsets=zoo_subsets,
+    survey_claims=(
+        ("cnn", "survey Fig 15 (~200 timm CNNs trained on ImageNet-1k only): #Params and #FLOPs correlate best"),
+        ("vit", "survey Fig 17 (~100 timm ViTs trained on ImageNet-1k only): #Params and #FLOPs correlate best"),
+        (
+            "resnet",
+            "survey Fig 11 (ResNet/WRN family): SNIP, Zen-score, #Params, #FLOPs and NN-Mass reach Spearman > 0.9",
+        ),
+        (
+            "mobilenetv2",
+            "survey Fig 12 (a MobileNetV2 family): Grad_norm, SNIP, Fisher, Synflow, Zen-score and NN-Mass work best; "
+            "here the family is timm's in1k MobileNetV2 widths only",
+        ),
+    ),
     data_files=(
         (TIMM_METADATA, "how each 2022 timm model was pretrained"),
         (TIMM_RESULTS, "ImageNet-1k top-1 of the 2022 timm models (timm_zoo ground truth)"),
@@ -56,4 +71,5 @@ __all__ = [
     "model_kind",
     "timm_zoo_top1",
     "zoo_models",
+    "zoo_subsets",
 ]

@@ -261,3 +261,11 @@ def model_facts(name: str, img_size: int) -> dict[str, object]:
 def kind_of(name: str, data_dir: str | os.PathLike | None = None) -> str:
     """`model_kind` of the zoo model `name`, cached per name (the build script's file, else a meta-device build)."""
     return str(model_facts(name, int(in1k_results(data_dir).loc[name, "img_size"]))["kind"])
+
+
+def zoo_subsets(data_dir: str | os.PathLike | None = None) -> dict[str, list[str]]:
+    """The zoo's report groups: its CNNs and its ViTs (kind decided from the modules), then each of FAMILIES."""
+    names = zoo_models(data_dir)
+    subsets = {kind: [n for n in names if kind_of(n, data_dir) == kind] for kind in KINDS}
+    subsets.update({family: [n for n in names if family_of(n) == family] for family in FAMILIES})
+    return subsets
