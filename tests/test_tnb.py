@@ -11,6 +11,7 @@ import itertools
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -347,3 +348,22 @@ def test_benchmarks():
     assert [p for p, _ in micro.data_files] == ["benchmarks/transnas101_micro.csv"]
     assert [p for p, _ in macro.data_files] == ["benchmarks/transnas101_macro.csv"]
     assert [cls.name for cls in SPACES] == ["tnb_micro", "tnb_macro"]
+
+
+# --- search and Pareto on a task -------------------------------------------------------------------------
+def test_search_under_a_budget_and_pareto_against_measured_latency_on_a_task(data_dir, cli, tmp_path):
+    """Surface normals: the ground truth is an SSIM (no '%'); the latency cost is measured on this CPU."""
+    args = ("--space", "tnb_micro", "--dataset", "normal", "-p", "params", "-b", 2, "-r", 64, "--no-store")
+    found = cli("search", *args, "-a", "random", "-n", 3, "--budget", "params<=25", "--no-export", "--out", tmp_path)
+    assert found.code == 0, found.err
+    best = pd.read_csv(tmp_path / "best.csv", dtype={"arch": str}).to_dict("records")
+    assert best and all(row["cost_params"] <= 25 for row in best)
+    truth = tnb_micro_truth("normal", data_dir=data_dir)
+    assert f"ground truth (normal val): {truth[best[0]['arch']]:.2f}, rank" in found.out
+    assert f"(optimum {truth.max():.2f})" in found.out and "%" not in found.out.split("ground truth")[1].split("\n")[0]
+    study = cli("pareto", *args, "-c", "latency", "-o", "repeats=3", "-o", "warmup=1", "-n", 4, "--out", tmp_path)
+    assert study.code == 0, study.err
+    (path,) = tmp_path.glob("tnb_micro_normal_latency*.json")
+    picks = json.loads(path.read_text())["picks"]
+    assert all(p["pick_cost"] <= p["budget"] and p["pick_acc"] == pytest.approx(truth[p["pick"]]) for p in picks)
+    assert "true best" in study.out and "ground-truth metric lost per budget" in study.out

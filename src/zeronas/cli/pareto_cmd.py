@@ -51,14 +51,14 @@ def _floats(text: str | None, what: str, low: float = 0.0, high: float = math.in
     return values
 
 
-def _show(result: ParetoResult) -> None:
+def _show(result: ParetoResult, unit: str = "%") -> None:
     lost = result.lost_table()
-    table = Table(
-        title=escape(f"accuracy lost (pp) per budget, {result.cost_name} [{result.cost_unit}]"), title_justify="left"
-    )
+    what = "accuracy lost (pp)" if unit == "%" else "ground-truth metric lost"
+    table = Table(title=escape(f"{what} per budget, {result.cost_name} [{result.cost_unit}]"), title_justify="left")
     table.add_column("budget", justify="right")
     table.add_column("cells", justify="right")
-    table.add_column("true best %", justify="right")
+    table.add_column(f"true best {unit}".strip(), justify="right")
+    fmt = ".2f" if unit == "%" else ".4f"  # accuracy % to 2 places; SSIM, negative losses to 4
     for proxy in result.proxies:
         table.add_column(proxy, justify="right")
     first = result.picks.drop_duplicates("budget").set_index("budget")
@@ -67,8 +67,8 @@ def _show(result: ParetoResult) -> None:
         table.add_row(
             f"{budget:.4g}",
             str(int(meta["within_budget"])),
-            f"{meta['best_acc']:.2f}",
-            *(f"{row[p]:.2f}" for p in result.proxies),
+            format(meta["best_acc"], fmt),
+            *(format(row[p], fmt) for p in result.proxies),
         )
     console.print(table)
     summary = Table(title="fronts vs the true front (normalised, reference point (1.1, 1.1))", title_justify="left")
@@ -77,8 +77,8 @@ def _show(result: ParetoResult) -> None:
     for row in result.summary.itertuples(index=False):
         summary.add_row(
             row.proxy,
-            f"{row.mean_acc_lost:.2f}",
-            f"{row.max_acc_lost:.2f}",
+            format(row.mean_acc_lost, fmt),
+            format(row.max_acc_lost, fmt),
             f"{row.hv_ratio_picks:.3f}",
             f"{row.igd_picks:.3f}",
             f"{row.hv_ratio_front:.3f}",
@@ -219,7 +219,7 @@ def pareto_command(
         quantile_values,
         truth,
     )
-    _show(result)
+    _show(result, "%" if space == "timm" else get_benchmark(space).truth_unit)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{label}_{dataset}_{cost_model.name}").strip("_")
     paths = save_result(result, out, stem, cells=cells)
     plot = plot_pareto(result, out / f"{stem}.png", title=f"{label} {dataset}: {cost_model.name}")

@@ -149,7 +149,9 @@ def report(
     info = get_dataset(result.dataset)
     best = result.best.head(top).copy()
     truth = None
-    if get_benchmark(result.space).truth_available():
+    bench = get_benchmark(result.space)
+    unit = bench.truth_unit
+    if bench.truth_available():
         try:
             truth = benchmark_truth(result.space, best["arch"].tolist(), info.name)
         except ZeronasError as exc:
@@ -162,7 +164,7 @@ def report(
     for column in cost_columns:
         table.add_column(column.removeprefix("cost_"), justify="right")
     if truth is not None:
-        table.add_column("test acc %", justify="right")
+        table.add_column(bench.truth_label, justify="right")
         table.add_column("rank", justify="right")
     for i, row in best.reset_index(drop=True).iterrows():
         cells = [str(i + 1), row["arch"], f"{row['value']:.5g}", *(f"{row[c]:.4g}" for c in cost_columns)]
@@ -176,8 +178,8 @@ def report(
     if truth is not None:
         console.print(
             f"[bold]ground truth ({info.name} {truth.attrs['metric']}):[/] "
-            f"{truth[truth.attrs['column']].iloc[0]:.2f}%, rank "
-            f"{truth['rank'].iloc[0]} of {truth.attrs['cells']:,} (optimum {truth['optimum'].iloc[0]:.2f}%)"
+            f"{truth[truth.attrs['column']].iloc[0]:.2f}{unit}, rank "
+            f"{truth['rank'].iloc[0]} of {truth.attrs['cells']:,} (optimum {truth['optimum'].iloc[0]:.2f}{unit})"
         )
     s = result.stats
     parallel = f", {s['computed_on_executor']} on the executor" if s.get("computed_on_executor") else ""

@@ -83,6 +83,11 @@ class Benchmark:
         return self.reference_name or self.name
 
     @property
+    def truth_unit(self) -> str:
+        """'%' when the ground truth is a percentage (its label says so), else '' (SSIM, negative loss, ...)."""
+        return "%" if self.truth_label.endswith("%") else ""
+
+    @property
     def has_ground_truth(self) -> bool:
         """Whether it ships a ground-truth reader (an imported table can stand in for a missing one)."""
         return self.truth is not None
