@@ -86,6 +86,8 @@ def _raise(exc: Exception) -> Callable:
 
 
 ALL = zeronas.list_proxies()
+#: reg_swap's options mu and sigma have no default: without them it is not applicable
+REG_SWAP_UNSET = {"reg_swap": "not_applicable: needs options mu and sigma (thousands of parameters; no defaults)"}
 
 # --- models -------------------------------------------------------------------------------------
 # (factory, {proxy: (status, reason fragment)}); proxies not named must come back 'ok' or as listed
@@ -204,7 +206,7 @@ def test_model_writing_into_its_input_sees_fresh_inputs_and_leaves_the_batch_alo
     check_details(in_place, ALL)
     no_cells = {"nn_degree": "not_applicable: no residual or dense cells in the model's graph (no long-range links)"}
     labels = {} if labelled else {"epe_nas": "not_applicable: needs real class labels"}
-    assert in_place.failures() == {**no_cells, **labels}
+    assert in_place.failures() == {**no_cells, **labels, **REG_SWAP_UNSET}
     for name in ALL:
         assert in_place[name] == out_of_place[name] or not in_place.details[name].ok, name
 
@@ -287,7 +289,7 @@ def test_batch_of_one_marks_pairwise_proxies_not_applicable():
     for name in pairwise:
         assert scores.details[name].status == "not_applicable"
         assert "at least 2 samples, got 1" in scores.details[name].reason
-    assert {n for n, d in scores.details.items() if not d.ok} == pairwise | {"nn_degree"}  # a plain net has no cells
+    assert {n for n, d in scores.details.items() if not d.ok} == pairwise | {"nn_degree", "reg_swap"}  # no cells
 
 
 def test_batch_norm_on_one_value_per_channel_is_not_applicable():

@@ -9,12 +9,15 @@ import pytest
 import zeronas
 from zeronas.spaces.zoo import build_named_model
 
+#: post-survey proxies a ViT has no input for: no ReLU (swap), no 4-D feature maps (AZ-NAS), no mu and sigma
+VIT_NEW = {"swap", "reg_swap", "az_expressivity", "az_progressivity", "az_trainability"}  # nwot: GELU
+
 
 @pytest.mark.parametrize(
     ("spec", "kwargs", "resolution", "not_applicable"),
     [
-        ("timm:resnet18", {}, 64, set()),
-        ("timm:vit_tiny_patch16_224", {"img_size": 64}, 64, {"linear_regions", "nn_mass", "nn_degree"}),  # nwot: GELU
+        ("timm:resnet18", {}, 64, {"reg_swap"}),  # reg_swap: no mu and sigma given
+        ("timm:vit_tiny_patch16_224", {"img_size": 64}, 64, {"linear_regions", "nn_mass", "nn_degree", *VIT_NEW}),
     ],
 )
 def test_every_proxy_on_timm_models(spec, kwargs, resolution, not_applicable):

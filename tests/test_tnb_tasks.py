@@ -32,6 +32,9 @@ NOT_APPLICABLE = {
     "epe_nas": ("defined per class", "no class has two samples"),
     "nn_mass": ("not a residual block",),
     "nn_degree": ("not a residual block",),
+    "reg_swap": ("needs options mu and sigma",),
+    # jigsaw runs the encoder once per tile: its stem and stages give no single chain of feature maps
+    **dict.fromkeys(("az_expressivity", "az_progressivity", "az_trainability"), ("ran 9 times, not once",)),
 }
 
 

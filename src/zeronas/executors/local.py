@@ -75,10 +75,10 @@ class LocalBackend(Backend):
                     task = running.pop(future)
                     try:
                         yield task, future.result()
-                    except BrokenProcessPool as exc:
+                    except BrokenProcessPool:
                         broken = True
                         if limit == 1:  # it ran alone: this task killed its worker
-                            yield task, WorkerLost(f"worker process died ({exc or 'crash or out of memory'})")
+                            yield task, WorkerLost("worker process died running it alone (out of memory or a crash)")
                         else:
                             suspects.append(task)
                 if broken:

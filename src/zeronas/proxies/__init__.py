@@ -12,15 +12,22 @@ from zeronas.proxies import (  # noqa: F401  (importing registers the built-in p
     zen,
     zico,
 )
+
+# isort: split
+# the post-survey proxies register after the survey's, so that 'all' keeps listing those first, in their order
+from zeronas.proxies import aznas, isometry, meco, swap  # noqa: F401
+from zeronas.proxies.aznas import AZ_COMPONENTS, az_nas_aggregate
 from zeronas.proxies.context import ProxyContext
 from zeronas.proxies.engine import ProxyValue, Scores, score
 from zeronas.proxies.registry import ProxySpec, get_proxy, list_proxies, register_proxy, resolve_proxies
 
 __all__ = [
+    "AZ_COMPONENTS",
     "ProxyContext",
     "ProxySpec",
     "ProxyValue",
     "Scores",
+    "az_nas_aggregate",
     "get_proxy",
     "list_proxies",
     "register_proxy",

@@ -186,6 +186,8 @@ class ProxyContext:
     #: shared-pass artifacts that could not be made, and the one-line error a proxy asking for them raises
     missing: dict[str, ZeronasError] = field(default_factory=dict)
     logits: torch.Tensor | None = None
+    #: proxy name -> a one-line note on how an ok value was obtained (MeCo's skipped outputs); kept as its reason
+    notes: dict[str, str] = field(default_factory=dict)
     inplace: bool = False
     _working: WorkingCopy | None = field(default=None, repr=False)
     _memo: dict[str, object] = field(default_factory=dict, repr=False)

@@ -151,6 +151,14 @@ def _finish(name: str, raw: float, higher_is_better: bool, nan_policy: str, seco
     return ProxyValue(name, math.nan, "nan", reason, seconds, raw)
 
 
+def _noted(value: ProxyValue, ctx: ProxyContext) -> ProxyValue:
+    """`value` with the note its proxy left on the context (how an ok value was obtained) in its reason."""
+    note = ctx.notes.get(value.name)
+    if not note:
+        return value
+    return replace(value, reason=f"{value.reason}; {note}" if value.reason else note)
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     text = text if isinstance(exc, ZeronasError) else f"{type(exc).__name__}: {text}"
@@ -259,7 +267,7 @@ def score(
             if "hessian" not in needs_of[name]:  # deferred work for GraSP that restoring the copy triggered
                 triggered = ctx.deferred_seconds - deferred_before
                 elapsed, orphaned = elapsed - triggered, orphaned + triggered
-            details[name] = _finish(name, raw, spec.higher_is_better, nan_policy, elapsed + shared_cost)
+            details[name] = _noted(_finish(name, raw, spec.higher_is_better, nan_policy, elapsed + shared_cost), ctx)
         _charge(details, [n for n in active if "hessian" in needs_of[n]], orphaned)
     settings = {
         "seed": seed,

@@ -18,7 +18,7 @@ from zeronas.proxies.registry import check_range, register_proxy
 _BN2D = nn.BatchNorm2d
 
 
-def _gaussian_init(net: nn.Module) -> None:
+def gaussian_init(net: nn.Module) -> None:
     """Conv/Linear weights ~ N(0, 1), biases 0, norm γ = 1, β = 0, fresh running statistics."""
     with torch.no_grad():
         for m in net.modules():
@@ -72,7 +72,7 @@ def zen(ctx: ProxyContext, repeat: int = 1, mixup_gamma: float = 1e-2) -> float:
     for r in range(repeat):
         net = ctx.copy_model()
         torch.manual_seed(int(ctx.generator(f"zen-init-{r}").initial_seed()))
-        _gaussian_init(net)
+        gaussian_init(net)
         features: list[torch.Tensor] = []
         dense = ctx.loss != "cross_entropy"
         handle = _feature_module(net, dense).register_forward_pre_hook(_collect_input(features))
