@@ -6,7 +6,7 @@ ResNet/WRN and MobileNetV2 families; Top-k% widens to 20% where 5% holds under 1
 resolutions side by side (and their difference), adds the scoring cost per model from the stored rows, and
 writes JSON plus a Markdown table per subset.
 
-    python benchmarks/timm_zoo_study.py --store64 S64.sqlite --store224 S224.sqlite [--out DIR]
+    python benchmarks/timm_zoo_study.py --store64 S64.sqlite --store224 S224.sqlite [--proxies P,Q] [--out DIR]
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ def group_digest(store: ResultStore, dataset: str) -> str:
     return str(chosen["settings"].iloc[0])
 
 
-def scoring_cost(store: ResultStore, dataset: str, digest: str) -> dict[str, float]:
+def scoring_cost(store: ResultStore, dataset: str, digest: str, proxies: list[str] | None) -> dict[str, object]:
     """Seconds of proxy computation per model (the engine's timings summed over the model's rows), and counts."""
-    rows = store.frame(space=SPACE, dataset=dataset, settings=digest)
+    rows = store.frame(space=SPACE, dataset=dataset, settings=digest, proxies=proxies)
     per_model = rows.groupby("arch")["seconds"].sum()
     ok_models = rows[rows["status"] == "ok"].groupby("arch").size().index
     return {
@@ -53,9 +53,11 @@ def scoring_cost(store: ResultStore, dataset: str, digest: str) -> dict[str, flo
     }
 
 
-def subset_table(store: ResultStore, dataset: str, digest: str, subset: str) -> tuple[pd.DataFrame, dict]:
+def subset_table(
+    store: ResultStore, dataset: str, digest: str, subset: str, proxies: list[str] | None
+) -> tuple[pd.DataFrame, dict]:
     """Per-proxy SPR/KT @All/@Top, best-found and cell counts on one subset ('' = the whole zoo)."""
-    result = evaluate_group(store, SPACE, dataset, digest, "top1", ratios=None, subset=subset)
+    result = evaluate_group(store, SPACE, dataset, digest, "top1", proxies=proxies, ratios=None, subset=subset)
     summary = result.evaluation.summary.set_index("proxy")[list(COLUMNS)]
     facts = {
         "top_percent": result.evaluation.top,
@@ -93,12 +95,27 @@ def display(table: pd.DataFrame, top: dict[str, float]) -> pd.DataFrame:
     return frame
 
 
+def overview(tables: dict[str, pd.DataFrame], column: str) -> pd.DataFrame:
+    """One row per proxy, one column per (subset, resolution): `column` (e.g. spr_all) as 3-decimal strings."""
+    parts = {}
+    for name, table in tables.items():
+        for size in ("64", "224"):
+            if f"{column}_{size}" in table:
+                parts[f"{name} {size}px"] = table[f"{column}_{size}"]
+    frame = pd.DataFrame(parts)
+    frame = frame.sort_values(next(iter(parts)), ascending=False, na_position="last")
+    shown = frame.map(lambda v: "n/a" if pd.isna(v) else f"{v:.3f}" if column != "best_acc" else f"{v:.2f}")
+    return shown.reset_index(names="proxy")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store64", type=Path, required=True)
     parser.add_argument("--store224", type=Path)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--proxies", help="comma-separated proxies to report (default: every proxy stored)")
     args = parser.parse_args()
+    proxies = args.proxies.split(",") if args.proxies else None
     stores = {"64": (ResultStore(args.store64), "imagenet64")}
     if args.store224:
         stores["224"] = (ResultStore(args.store224), "imagenet")
@@ -106,21 +123,24 @@ def main() -> None:
     report: dict[str, object] = {
         "machine": machine(),
         "settings": {size: stores[size][0].settings(digests[size]) for size in stores},
-        "cost": {size: scoring_cost(store, dataset, digests[size]) for size, (store, dataset) in stores.items()},
+        "cost": {
+            size: scoring_cost(store, dataset, digests[size], proxies) for size, (store, dataset) in stores.items()
+        },
         "subsets": {},
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    lines = []
+    lines, by_subset = [], {}
     for subset in ["", *get_benchmark(SPACE).subset_names()]:
         tables, facts = {}, {}
         try:
             for size, (store, dataset) in stores.items():
-                tables[size], facts[size] = subset_table(store, dataset, digests[size], subset)
+                tables[size], facts[size] = subset_table(store, dataset, digests[size], subset, proxies)
         except ZeronasError as exc:
             print(f"subset {subset or 'all'} left out: {exc}")
             continue
         table = side_by_side(tables["64"], tables.get("224"))
         name = subset or "all"
+        by_subset[name] = table
         report["subsets"][name] = {
             "facts": facts,
             "claim": get_benchmark(SPACE).survey_claim(subset),
@@ -129,6 +149,13 @@ def main() -> None:
         top = {size: float(f["top_percent"]) for size, f in facts.items()}
         optimum = facts["64"]["optimum"]
         lines += [f"### {name} (optimum top-1 {optimum:.2f}%)", "", markdown_table(display(table, top)), ""]
+        print(lines[-4], "\n", lines[-2], "\n", flush=True)
+    for column, title in (
+        ("spr_all", "SPR@All"),
+        ("spr_top", "SPR@Top (5%; 20% where 5% < 10 models)"),
+        ("best_acc", "best-found top-1 %"),
+    ):
+        lines += [f"### Overview: {title}", "", markdown_table(overview(by_subset, column)), ""]
         print(lines[-4], "\n", lines[-2], "\n", flush=True)
     (args.out / "timm_zoo_study.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     (args.out / "timm_zoo_study.md").write_text("\n".join(lines), encoding="utf-8")
