@@ -87,7 +87,7 @@ def rank_command(
         table.add_column(name, justify="right")
     table.add_column("mean rank", justify="right")
     if accuracy_column:
-        table.add_column(get_benchmark(space).truth_label, justify="right")
+        table.add_column(benchmark.truth_label, justify="right")
     for arch, row in best.iterrows():
         cells = [arch, *(f"{row[n]:.4g}" for n in names), f"{row['mean_rank']:.1f}"]
         if accuracy_column:
@@ -95,8 +95,7 @@ def rank_command(
         table.add_row(*cells)
     console.print(table)
     if accuracy_column:
-        bench = get_benchmark(space)
-        unit, label = bench.truth_unit, bench.truth_label.removesuffix(" %")
+        unit, label = benchmark.truth_unit, benchmark.truth_label.removesuffix(" %")
         console.print(
             f"{label}: sample best {frame[accuracy_column].max():.2f}{unit}, "
             f"picked {best[accuracy_column].iloc[0]:.2f}{unit}; "
