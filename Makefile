@@ -10,7 +10,7 @@ $(BIN)/zeronas: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e ".[export]"
+	$(BIN)/pip install --quiet -e ".[export,predict]"
 	touch $@
 
 $(VENV)/.test-deps: $(BIN)/zeronas

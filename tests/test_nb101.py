@@ -272,3 +272,26 @@ def test_cli_score_a_hash(table, cli):
     assert result.code == 0, result.err
     assert "synflow" in result.out and "flops" in result.out
     assert "8.55553" in result.out or "8555530" in result.out
+
+
+def test_cli_evaluate_without_a_top_set(table, cli, tmp_path):
+    """The benchmark's default top sample applies only with --include-top: a plain uniform sweep runs."""
+    result = cli(
+        "evaluate",
+        "--space",
+        "nb101",
+        "--sample",
+        "3",
+        "--proxies",
+        "params",
+        "--seeds",
+        "0",
+        "--workers",
+        "1",
+        "--store",
+        tmp_path / "s.sqlite",
+        "--out",
+        tmp_path,
+    )
+    assert result.code == 0, result.err
+    assert "3 cells (3 uniform, 0 top" in result.out

@@ -26,6 +26,7 @@ def _register() -> None:
         evaluate_cmd,
         hardware_cmd,
         pareto_cmd,
+        predict_cmd,
         proxies_cmd,
         rank_cmd,
         report_cmd,

@@ -118,7 +118,7 @@ def evaluate_command(
     info = get_dataset(dataset)
     ground_truth(space, info.name, metric)  # fail before scoring anything when the ground truth is missing
     if top_sample is None:
-        top_sample = bench.top_sample
+        top_sample = bench.top_sample if include_top else 0
     plan = plan_sweep(space, info.name, sample, include_top, sample_seed, metric, top_sample=top_sample)
     settings = ScoreSettings(
         batch_size=batch_size, source=source, options=options, data_dir=str(data_dir) if data_dir else None

@@ -203,7 +203,13 @@ def report(
         front.to_csv(out / "front.csv", index=False)
         written += [out / "front.csv", plot_front(result, out / "front.png")]
         console.print(f"Pareto front: {len(result.front)} architectures ({result.extra.get('cost')} vs proxy)")
-    if "rounds" in result.extra:
+    if result.algorithm == "fewshot":
+        x = result.extra
+        console.print(
+            f"few-shot: {x['labels']} of the scored cells trained ({x['initial']} at random, the rest over "
+            f"{x['rounds']} rounds as the predictor chose); the best one trained is listed first"
+        )
+    elif "rounds" in result.extra:
         result.extra["rounds"].to_csv(out / "prune_rounds.csv", index=False)
         written.append(out / "prune_rounds.csv")
     if export:
@@ -239,7 +245,7 @@ def search_command(
     ] = None,
     proxy: Annotated[str | None, typer.Option("--proxy", hidden=True, help="Old spelling of --proxies.")] = None,
     algorithm: Annotated[
-        str, typer.Option("--algorithm", "-a", help="evolution, random, nsga2, exhaustive or prune.")
+        str, typer.Option("--algorithm", "-a", help="evolution, random, nsga2, exhaustive, prune or fewshot.")
     ] = "evolution",
     evaluations: Annotated[
         int, typer.Option("--evaluations", "--steps", "-n", min=1, help="Candidates to score.")

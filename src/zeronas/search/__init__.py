@@ -1,10 +1,12 @@
-"""Search over a space with zero-shot proxies: exhaustive, random, regularised evolution, NSGA-II, TE-NAS pruning.
+"""Search over a space with zero-shot proxies: exhaustive, random, regularised evolution, NSGA-II, TE-NAS pruning,
+and few-shot (a predictor on proxies chooses the few cells to train).
 
 `search(space, dataset, proxy, algorithm, evaluations, budgets, seed, store=...)` returns a
 `SearchResult`; budgets read like `flops<=600M`; `export_model` writes TorchScript, a state file
 and a checked ONNX file.
 """
 
+from zeronas.search import fewshot as _fewshot  # noqa: F401  (registers "fewshot")
 from zeronas.search import nsga2 as _nsga2  # noqa: F401  (registers "nsga2")
 from zeronas.search import pruning as _pruning  # noqa: F401  (registers "prune")
 from zeronas.search.algorithms import get_algorithm, list_algorithms, register_algorithm

@@ -53,6 +53,9 @@ def build_result(ev: Evaluator, algorithm: str, run: str | None, seconds: float,
         raise ZeronasError(f"{algorithm} search evaluated no candidate")
     distinct = history.drop_duplicates("arch").copy()
     distinct["_order"] = distinct["value"].fillna(-math.inf)
+    picked = extra.pop("picked", None)  # an algorithm that chooses by more than the objective (fewshot) names its pick
+    if picked is not None:
+        distinct["_order"] = distinct["_order"].where(distinct["arch"] != picked, math.inf)
     best = distinct.sort_values(["_order", "step"], ascending=[False, True]).head(top).drop(columns=["_order", "best"])
     objective = ev.objective
     stats = {
