@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from zeronas.evaluation.fewshot import DEFAULT_LABELS, feature_table, fewshot_curve, proxy_table, summarise_curve
+from zeronas.evaluation.fewshot import (
+    DEFAULT_LABELS,
+    complete_cells,
+    feature_table,
+    fewshot_curve,
+    proxy_table,
+    summarise_curve,
+)
 from zeronas.evaluation.sweep import plan_sweep
 from zeronas.groundtruth.truth import ground_truth
 from zeronas.spaces import create_space
@@ -47,6 +54,7 @@ def pool_values(space: str, dataset: str, size: int, files: tuple[str, ...]) -> 
     rows = rows[rows["seed"] == 0]
     uniform = set(plan_sweep(space, dataset, size, 0, 0, "test").uniform)
     rows = rows[rows["arch"].isin(uniform)]
+    rows = rows[rows["arch"].isin(complete_cells(rows, sorted(rows["proxy"].unique())))]
     return proxy_table(rows)
 
 
