@@ -92,7 +92,8 @@ def gram(g: torch.Tensor) -> torch.Tensor:
     for start in range(0, g.shape[1], _GRAM_BLOCK):
         block = g[:, start : start + _GRAM_BLOCK].to(torch.float64)
         out.addmm_(block, block.T)
-    return out
+    # a BLAS may round the two triangles of X Xᵀ differently (seen on AMD EPYC): mirror the lower one
+    return torch.tril(out) + torch.tril(out, -1).T
 
 
 def ntk_gram(
