@@ -139,18 +139,24 @@ def predict_command(
         console.print(f"  {line}", highlight=False)
     curve.to_csv(out / f"{stem}_curve.csv", index=False)
     summary.to_csv(out / f"{stem}_summary.csv", index=False)
-    meta = {"space": space, "dataset": info.name, "metric": metric, "draws": draws, "seed": seed, "notes": notes}
-    meta["encoding"] = encoding
-    meta["summary"] = summary.to_dict(orient="records")
+    meta = {
+        "space": space,
+        "dataset": info.name,
+        "metric": metric,
+        "draws": draws,
+        "seed": seed,
+        "encoding": encoding,
+        "notes": notes,
+        "summary": summary.to_dict(orient="records"),
+    }
     (out / f"{stem}.json").write_text(json.dumps(meta, indent=2, default=str))
     console.print(f"wrote {out / f'{stem}_curve.csv'}, {out / f'{stem}_summary.csv'}, {out / f'{stem}.json'}")
 
 
 def _predict_from(features: pd.DataFrame, labelled: pd.Series, path: Path, notes: list[str]) -> None:
     """Fit on the user's trained cells and write every other pool cell's predicted accuracy, best first."""
-    known = labelled.index.intersection(features.index)
-    if len(known) < len(labelled):
-        unknown = labelled.index.difference(features.index)
+    unknown = labelled.index.difference(features.index)
+    if len(unknown):
         raise InvalidInputError(
             f"{len(unknown)} trained cell(s) have no stored proxy values (e.g. {unknown[0]!r}); score them first"
         )

@@ -16,19 +16,18 @@ from zeronas.errors import InvalidInputError
 from zeronas.evaluation.fewshot import FewShotPredictor, feature_table
 from zeronas.search.algorithms import random_search, register_algorithm
 from zeronas.search.evaluator import Evaluator
+from zeronas.search.outcome import tabulated_accuracy
 
 
 def _label_oracle(ev: Evaluator) -> pd.Series:
     """The benchmark's accuracy of every cell of the search's space and data set (stands for training)."""
-    from zeronas.spaces import get_benchmark
-
     space, dataset = ev.space.name, ev.checker.dataset
-    bench = get_benchmark(space)
-    if not bench.truth_available() or (bench.datasets and dataset not in bench.datasets):
+    tabulated = tabulated_accuracy(space, dataset)
+    if tabulated is None:
         raise InvalidInputError(
             f"fewshot search reads trained accuracies from a benchmark table; {space}/{dataset} has none"
         )
-    return bench.ground_truth(dataset, bench.metrics[0])
+    return tabulated[1]
 
 
 @register_algorithm("fewshot")

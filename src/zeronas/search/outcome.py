@@ -85,13 +85,12 @@ def build_result(ev: Evaluator, algorithm: str, run: str | None, seconds: float,
     )
 
 
-def benchmark_truth(space: str, keys: list[str], dataset: str) -> pd.DataFrame | None:
-    """Trained value and rank among all cells of the space (1 = best) of `keys`.
+def tabulated_accuracy(space: str, dataset: str) -> tuple[str, pd.Series] | None:
+    """(metric, arch -> trained value over the whole space) of the space's benchmark on `dataset`.
 
-    The value is the benchmark's first metric ('test' accuracy where it has one; an imported table's
-    'val'), in column `<metric>_acc`, named in `frame.attrs["column"]`. None when the space's benchmark
-    has no ground truth or does not cover `dataset`; a benchmark table missing from the data directory
-    raises DataNotFoundError (one line naming the file).
+    The metric is the benchmark's first ('test' accuracy where it has one). None when the benchmark has
+    no ground truth or does not cover `dataset`; a table missing from the data directory raises
+    DataNotFoundError (one line naming the file).
     """
     from zeronas.data import get_dataset
     from zeronas.spaces import get_benchmark
@@ -100,7 +99,21 @@ def benchmark_truth(space: str, keys: list[str], dataset: str) -> pd.DataFrame |
     if not benchmark.truth_available() or (benchmark.datasets and get_dataset(dataset).name not in benchmark.datasets):
         return None
     metric = benchmark.metrics[0]
-    accuracy = benchmark.ground_truth(dataset, metric)
+    return metric, benchmark.ground_truth(dataset, metric)
+
+
+def benchmark_truth(space: str, keys: list[str], dataset: str) -> pd.DataFrame | None:
+    """Trained value and rank among all cells of the space (1 = best) of `keys`.
+
+    The value is the benchmark's first metric ('test' accuracy where it has one; an imported table's
+    'val'), in column `<metric>_acc`, named in `frame.attrs["column"]`. None when the space's benchmark
+    has no ground truth or does not cover `dataset`; a benchmark table missing from the data directory
+    raises DataNotFoundError (one line naming the file).
+    """
+    tabulated = tabulated_accuracy(space, dataset)
+    if tabulated is None:
+        return None
+    metric, accuracy = tabulated
     ordered = np.sort(accuracy.to_numpy())[::-1]
     values = accuracy.reindex(keys).to_numpy()
     ranks = [int(np.searchsorted(-ordered, -v, side="left")) + 1 if np.isfinite(v) else -1 for v in values]
