@@ -33,7 +33,7 @@ from zeronas.evaluation.groups import evaluate_group, format_best_found, format_
 from zeronas.evaluation.scoring import ScoreSettings, cached_batch, default_workers
 from zeronas.evaluation.sweep import SweepStats, parse_seeds, plan_sweep, run_sweep
 from zeronas.groundtruth.truth import ground_truth
-from zeronas.proxies import get_proxy, resolve_proxies
+from zeronas.proxies import expand_ensembles, get_proxy
 from zeronas.spaces import DEFAULT_SPACE, get_benchmark
 
 OutOption = Annotated[Path, typer.Option("--out", help="Directory for CSV/JSON tables and PNG plots.")]
@@ -111,7 +111,7 @@ def evaluate_command(
     metric = metric or bench.metrics[0]
     if metric not in bench.metrics:
         raise InvalidInputError(f"--metric must be one of {', '.join(bench.metrics)} for {bench.name}, got {metric!r}")
-    names = resolve_proxies(proxies)
+    names, ensembles = expand_ensembles(proxies)
     seed_list = parse_seeds(seeds)
     options = parse_options(option)
     _check_options(names, options)
@@ -172,7 +172,7 @@ def evaluate_command(
         digest,
         metric,
         top if top is not None else (include_top or 5.0),
-        proxies=names,
+        proxies=[*names, *ensembles],
         seeds=seed_list,
         cells=plan.cells,
         uniform=plan.uniform,
@@ -192,7 +192,7 @@ def evaluate_command(
                 digest,
                 metric,
                 top,
-                proxies=names,
+                proxies=[*names, *ensembles],
                 seeds=seed_list,
                 cells=plan.cells,
                 uniform=plan.uniform,

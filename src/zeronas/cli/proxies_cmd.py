@@ -1,4 +1,4 @@
-"""`zeronas proxies`: list the registry, as a table that never breaks a name, or as JSON."""
+"""`zeronas proxies`: list the proxies, then the pool ensembles, as a table that never breaks a name, or as JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from zeronas.cli.app import app, console
-from zeronas.proxies import get_proxy, list_proxies
+from zeronas.proxies import get_ensemble, get_proxy, list_ensembles, list_proxies
 
 
 def proxy_records() -> list[dict[str, object]]:
@@ -28,6 +28,19 @@ def proxy_records() -> list[dict[str, object]]:
                 "description": spec.description,
             }
         )
+    for name in list_ensembles():
+        ensemble = get_ensemble(name)
+        records.append(
+            {
+                "name": name,
+                "family": "ensemble",
+                "higher_is_better": True,
+                "needs": [],
+                "options": {},
+                "members": list(ensemble.members),
+                "description": ensemble.description,
+            }
+        )
     return records
 
 
@@ -36,6 +49,8 @@ def proxies_table(records: list[dict[str, object]]) -> Table:
     rows = []
     for r in records:
         details = [f"needs: {', '.join(r['needs'])}"] if r["needs"] else []
+        if r.get("members"):
+            details.append(f"ranked over a pool; members: {', '.join(r['members'])}")
         if r["options"]:
             details.append("options: " + ", ".join(f"{k}={v}" for k, v in r["options"].items()))
         rows.append(
@@ -62,7 +77,7 @@ def proxies_table(records: list[dict[str, object]]) -> Table:
 def proxies_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List the registered proxies with their family, direction, needs, options and description."""
+    """List the registered proxies (family, direction, needs, options, description) and the pool ensembles."""
     records = proxy_records()
     if as_json:
         typer.echo(json.dumps(records, indent=2, default=str))

@@ -21,6 +21,7 @@ from zeronas.evaluation import plots
 from zeronas.evaluation.metrics import BEST_FOUND_RULE, RATIOS, STD_RULE, Evaluation, evaluate_rows, top_set
 from zeronas.evaluation.sweep import recorded_draws, recorded_top_draws, recorded_tops
 from zeronas.groundtruth.truth import ground_truth
+from zeronas.proxies.ensemble import ensemble_rows, stored_names
 from zeronas.spaces import get_benchmark
 from zeronas.store import ResultStore
 from zeronas.store.checks import unsafe_name
@@ -147,13 +148,19 @@ def evaluate_group(
         cells = members if cells is None else set(cells) & members
         claim = bench.survey_claim(subset)
         notes.append(f"subset {subset}: {len(truth)} architectures with ground truth" + (f"; {claim}" if claim else ""))
-    rows = store.frame(space=space, dataset=dataset, settings=digest, proxies=proxies, seeds=seeds)
+    query, ensembles = (None, None) if proxies is None else stored_names(proxies)
+    rows = store.frame(space=space, dataset=dataset, settings=digest, proxies=query, seeds=seeds)
     if cells is not None:
         rows = rows[rows["arch"].isin(set(cells))]
     unknown = ~rows["arch"].isin(truth.index)
     if unknown.any():
         notes.append(f"{rows.loc[unknown, 'arch'].nunique()} stored cell(s) have no ground truth and are left out")
         rows = rows[~unknown]
+    derived = ensemble_rows(rows, ensembles)
+    if not derived.empty:
+        names = ", ".join(dict.fromkeys(derived["proxy"]))
+        notes.append(f"{names}: ranked over the pool of every scored cell with all member values (per seed)")
+        rows = pd.concat([rows, derived.reindex(columns=rows.columns)], ignore_index=True)
     if rows.empty:
         raise ZeronasError(f"no stored rows for {space}/{dataset}/settings {digest} with the given filters")
     drawn: set[str] | dict[str, set[str]]

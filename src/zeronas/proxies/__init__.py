@@ -19,15 +19,33 @@ from zeronas.proxies import aznas, isometry, meco, swap  # noqa: F401
 from zeronas.proxies.aznas import AZ_COMPONENTS, az_nas_aggregate
 from zeronas.proxies.context import ProxyContext
 from zeronas.proxies.engine import ProxyValue, Scores, score
+from zeronas.proxies.ensemble import (
+    EnsembleSpec,
+    ensemble_rows,
+    ensemble_scores,
+    expand_ensembles,
+    get_ensemble,
+    is_ensemble,
+    list_ensembles,
+    register_ensemble,
+)
 from zeronas.proxies.registry import ProxySpec, get_proxy, list_proxies, register_proxy, resolve_proxies
 
 __all__ = [
     "AZ_COMPONENTS",
+    "EnsembleSpec",
     "ProxyContext",
     "ProxySpec",
     "ProxyValue",
     "Scores",
     "az_nas_aggregate",
+    "ensemble_rows",
+    "ensemble_scores",
+    "expand_ensembles",
+    "get_ensemble",
+    "is_ensemble",
+    "list_ensembles",
+    "register_ensemble",
     "get_proxy",
     "list_proxies",
     "register_proxy",

@@ -148,6 +148,13 @@ def get_proxy(name: str) -> ProxySpec:
     if not isinstance(name, str):
         raise InvalidInputError(f"proxy names must be strings, got {type(name).__name__} {name!r}")
     if name not in _PROXIES:
+        from zeronas.proxies.ensemble import is_ensemble  # the ensemble registry builds on this one
+
+        if is_ensemble(name):
+            raise InvalidInputError(
+                f"{name!r} is a pool ensemble, not a per-network proxy: it ranks its members over a pool of cells "
+                "(zeronas evaluate -p NAME, or zeronas.proxies.ensemble_scores)"
+            )
         same = [n for n in _PROXIES.names() if n.lower() == name.lower()]
         if same:
             raise UnknownNameError(f"unknown proxy {name!r}; did you mean {same[0]}? (names are lower-case)")

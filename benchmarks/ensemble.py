@@ -1,0 +1,203 @@
+"""The training-free ensemble `zs_ensemble`: its design record, its cost, and its results on every stored benchmark.
+
+Three parts, each writing JSON (and the table a markdown file) under benchmarks/results/ensemble/:
+
+  design  On the NB201 CIFAR-10 store only (500 uniform cells, sample seed 0): each candidate member's
+          Spearman, then every subset of 2-5 candidates under three aggregations (AZ-NAS's Σ ln(rank/M),
+          the mean percentile rank, the mean z-score of log-scaled values), best first. This is the only
+          data the choice of `zs_ensemble` saw.
+  cost    Seconds of the members in one engine call (`zeronas.score`, model copy included) over one plain
+          forward+backward (CE loss, train mode), on the NB201 cells with the smallest / median / largest
+          FLOPs of a seeded sample of 300, measured in the same run.
+  table   `evaluate_group` on each given store (space:dataset:path): SPR/KT @All and @Top5%, best-found,
+          for #Params, every member, az_nas and zs_ensemble (pools: every scored cell with all member values).
+
+    python benchmarks/ensemble.py design --store C10.sqlite
+    python benchmarks/ensemble.py cost [--threads 1]
+    python benchmarks/ensemble.py table nb201:cifar10:C10.sqlite nb201:cifar100:C100.sqlite ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from proxies import fwd_bwd_seconds, machine, nb201_cells, timed_score
+
+import zeronas
+from zeronas.evaluation.groups import evaluate_group
+from zeronas.evaluation.metrics import rank_correlation
+from zeronas.evaluation.report import markdown_table
+from zeronas.evaluation.scoring import build_seeded
+from zeronas.groundtruth.truth import ground_truth
+from zeronas.proxies import AZ_COMPONENTS, az_nas_aggregate, get_ensemble
+from zeronas.store import ResultStore
+
+OUT = Path("benchmarks/results/ensemble")
+ENSEMBLE = "zs_ensemble"
+#: the candidates the design compared (all cheap enough to fit 3x one forward+backward together)
+CANDIDATES = (
+    "nwot", "synflow", "zen", "params", "flops", "meco", "meco_opt", "az_expressivity", "az_progressivity",
+    "az_trainability", "jacob_cov", "zico", "snip", "grad_norm", "l2_norm", "linear_regions",
+)  # fmt: skip
+#: proxies of the results table besides the ensembles' members
+BASELINES = ("params", "flops", "nwot")
+
+
+def _store_table(path: Path, space: str, dataset: str) -> pd.DataFrame:
+    """Oriented values of one store's single settings group for (space, dataset), seed 0: one column per proxy."""
+    store = ResultStore(path)
+    groups = store.groups()
+    group = groups[(groups["space"] == space) & (groups["dataset"] == dataset)]
+    if len(group) != 1:
+        raise SystemExit(f"{path}: expected one settings group for {space}/{dataset}, found {len(group)}")
+    rows = store.frame(space=space, dataset=dataset, settings=group["settings"].iloc[0], seeds=[0])
+    rows = rows.assign(value=rows["value"].where(rows["status"] == "ok"))
+    return rows.pivot_table(index="arch", columns="proxy", values="value", aggfunc="first", dropna=False)
+
+
+def _log_scaled(values: pd.DataFrame) -> pd.DataFrame:
+    """synflow spans orders of magnitude: its log; every other value as is."""
+    scaled = values.copy()
+    if "synflow" in scaled:
+        scaled["synflow"] = np.log(scaled["synflow"].clip(lower=1e-300))
+    return scaled.replace([np.inf, -np.inf], np.nan)
+
+
+AGGREGATIONS = {
+    "log_rank_sum": lambda v: az_nas_aggregate(v),
+    "mean_rank": lambda v: v.rank(pct=True).fillna(0).mean(axis=1),
+    "mean_zscore": lambda v: ((_log_scaled(v) - _log_scaled(v).mean()) / _log_scaled(v).std()).fillna(-5).mean(axis=1),
+}
+
+
+def design(args: argparse.Namespace) -> None:
+    values = _store_table(args.store, "nb201", "cifar10")
+    truth = ground_truth("nb201", "cifar10", "test").reindex(values.index)
+    top = truth >= truth.quantile(0.95)
+    candidates = [c for c in CANDIDATES if c in values.columns]
+
+    def spr(x: pd.Series) -> float:
+        return round(rank_correlation(x, truth)[0], 4)
+
+    def spr_top(x: pd.Series) -> float:
+        return round(rank_correlation(x[top], truth[top])[0], 4)
+
+    singles = {c: {"spr_all": spr(values[c]), "spr_top5_of_pool": spr_top(values[c])} for c in candidates}
+    combos = []
+    for size in range(2, 6):
+        for members in itertools.combinations(candidates, size):
+            for name, aggregate in AGGREGATIONS.items():
+                score = aggregate(values[list(members)])
+                combos.append({"members": list(members), "aggregation": name, "spr_all": spr(score),
+                               "spr_top5_of_pool": spr_top(score)})  # fmt: skip
+    combos.sort(key=lambda c: -c["spr_all"])
+    chosen = list(get_ensemble(ENSEMBLE).members)
+    chosen_rows = [c for c in combos if c["members"] == chosen]
+    report = {
+        "machine": machine(),
+        "measured": args.date,
+        "command": f"python benchmarks/ensemble.py design --store {args.store}",
+        "data": f"NB201 CIFAR-10, {len(values)} cells of the store (uniform draw, sample seed 0), seed 0",
+        "singles": singles,
+        "combinations": len(combos),
+        "best": combos[:40],
+        "chosen": {
+            "members": chosen,
+            "aggregation": "log_rank_sum",
+            "rows": chosen_rows,
+            "rank_among_combinations": 1
+            + [c["members"] == chosen and c["aggregation"] == "log_rank_sum" for c in combos].index(True),
+        },  # fmt: skip
+        "az_nas": {"spr_all": spr(az_nas_aggregate(values[list(AZ_COMPONENTS)]))},
+    }
+    for name, row in singles.items():
+        print(f"{name:18s} {row['spr_all']:.3f}")
+    for row in combos[:15]:
+        print(f"{row['spr_all']:.3f} top {row['spr_top5_of_pool']:.3f} {row['aggregation']:12s} {row['members']}")
+    chosen_rank = report["chosen"]["rank_among_combinations"]
+    print("chosen:", report["chosen"]["members"], "rank", chosen_rank, "of", len(combos))
+    _write(report, "design_cifar10.json")
+
+
+def cost(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    space = zeronas.create_space("nb201")
+    batch = zeronas.load_batch("cifar10", args.batch_size, 0)
+    sets = {ENSEMBLE: list(get_ensemble(ENSEMBLE).members), "az_nas": list(AZ_COMPONENTS), "meco": ["meco"]}
+    results = []
+    for name, key in nb201_cells("cifar10").items():
+        model = build_seeded(space, key, 10, 0)
+        timed_score(model, batch, sets[ENSEMBLE])  # warm-up
+        baseline = fwd_bwd_seconds(model, batch, args.repeats)
+        seconds = {
+            k: statistics.median(timed_score(model, batch, v) for _ in range(args.repeats)) for k, v in sets.items()
+        }
+        ratios = {k: round(v / baseline, 3) for k, v in seconds.items()}
+        results.append({"model": name, "arch": key, "fwd_bwd_s": baseline, "seconds": seconds, "over_fwd_bwd": ratios})
+        print(f"{name:13s} fwd+bwd {baseline:.3f} s  " + "  ".join(f"{k} {r:.2f}x" for k, r in ratios.items()))
+    command = f"python benchmarks/ensemble.py cost --threads {args.threads}"
+    report = {"machine": machine(), "measured": args.date, "batch_size": args.batch_size, "repeats": args.repeats,
+              "command": command, "results": results}  # fmt: skip
+    _write(report, "cost.json")
+
+
+def table(args: argparse.Namespace) -> None:
+    proxies = [*BASELINES, *dict.fromkeys(get_ensemble(ENSEMBLE).members), *AZ_COMPONENTS, "az_nas", ENSEMBLE]
+    records = []
+    for entry in args.stores:
+        space, dataset, path = entry.split(":", 2)
+        store = ResultStore(Path(path))
+        groups = store.groups()
+        digest = groups[(groups["space"] == space) & (groups["dataset"] == dataset)]["settings"].iloc[0]
+        start = time.perf_counter()
+        result = evaluate_group(store, space, dataset, digest, proxies=proxies, seeds=[0], top=5.0)
+        summary = result.evaluation.summary.set_index("proxy")
+        for proxy in [p for p in dict.fromkeys(proxies) if p in summary.index]:
+            row = summary.loc[proxy]
+            records.append({"benchmark": f"{space}/{dataset}", "proxy": proxy, "cells_all": int(row["cells_all"]),
+                            "spr_all": row["spr_all"], "kt_all": row["kt_all"], "cells_top": int(row["cells_top"]),
+                            "spr_top": row["spr_top"], "best_found": row["best_acc"],
+                            "optimum": row["optimum"]})  # fmt: skip
+        print(f"{space}/{dataset}: {time.perf_counter() - start:.1f} s")
+    frame = pd.DataFrame(records)
+    print(frame.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    report = {"machine": machine(), "measured": args.date, "command": "python benchmarks/ensemble.py table " +
+              " ".join(args.stores), "rows": records}  # fmt: skip
+    _write(report, "table.json")
+    wide = frame.pivot_table(index="proxy", columns="benchmark", values=["spr_all", "spr_top"], sort=False)
+    wide.columns = [f"{metric.replace('spr_', 'SPR@')} {bench}" for metric, bench in wide.columns]
+    (OUT / "table.md").write_text(markdown_table(wide.round(3).reset_index()) + "\n")
+
+
+def _write(report: dict, name: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / name).write_text(json.dumps(report, indent=1, default=float) + "\n")
+    print(f"saved {OUT / name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--date", default=time.strftime("%Y-%m-%d"))
+    sub = parser.add_subparsers(dest="part", required=True)
+    p = sub.add_parser("design")
+    p.add_argument("--store", type=Path, required=True, help="Store with the NB201 CIFAR-10 candidate values.")
+    p = sub.add_parser("cost")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=3)
+    p = sub.add_parser("table")
+    p.add_argument("stores", nargs="+", help="space:dataset:store.sqlite")
+    args = parser.parse_args()
+    {"design": design, "cost": cost, "table": table}[args.part](args)
+
+
+if __name__ == "__main__":
+    main()
