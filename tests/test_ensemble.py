@@ -26,6 +26,7 @@ from zeronas.proxies import (
     list_ensembles,
     list_proxies,
     register_ensemble,
+    unregister_ensemble,
 )
 from zeronas.store import ResultRow, ResultStore
 
@@ -169,3 +170,28 @@ def test_scoring_one_network_with_an_ensemble_says_it_needs_a_pool(capsys: pytes
         main(["score", "--arch", "433000", "--proxies", "zs_ensemble"])
     err = capsys.readouterr().err
     assert code.value.code == 2 and "'zs_ensemble' is a pool ensemble" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def cheap_ensemble():
+    register_ensemble("cheap_pair", ("params", "flops"), "test ensemble of two static counts")
+    yield "cheap_pair"
+    unregister_ensemble("cheap_pair")
+
+
+def test_search_with_an_ensemble_picks_the_best_over_the_final_pool(cheap_ensemble: str, shared_dir: Path) -> None:
+    from zeronas.search import search
+    from zeronas.search.objective import EnsembleObjective
+
+    result = search("nb201", "cifar10", cheap_ensemble, "evolution", evaluations=24, seed=3, population=8,
+                    tournament=4, report_costs=())  # fmt: skip
+    assert result.objective == cheap_ensemble
+    space = zeronas.create_space("nb201")
+    objective = EnsembleObjective(space, "cifar10", cheap_ensemble, seed=3)
+    pool = list(dict.fromkeys([*objective.reference_keys(), *result.history["arch"]]))
+    table = pd.DataFrame.from_dict({k: objective.values(k) for k in pool}, orient="index")
+    final = ensemble_scores(cheap_ensemble, table)
+    assert result.best_arch == final[list(result.history["arch"].unique())].idxmax()
+    assert len(result.history) == 24 and result.stats["proxy_computations"] == len(pool)  # 32 reference cells too
+    with pytest.raises(InvalidInputError, match="on its own"):
+        search("nb201", "cifar10", f"{cheap_ensemble},params", "random", evaluations=2)

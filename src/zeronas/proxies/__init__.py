@@ -28,6 +28,7 @@ from zeronas.proxies.ensemble import (
     is_ensemble,
     list_ensembles,
     register_ensemble,
+    unregister_ensemble,
 )
 from zeronas.proxies.registry import ProxySpec, get_proxy, list_proxies, register_proxy, resolve_proxies
 
@@ -50,5 +51,6 @@ __all__ = [
     "list_proxies",
     "register_proxy",
     "resolve_proxies",
+    "unregister_ensemble",
     "score",
 ]

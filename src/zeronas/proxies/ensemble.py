@@ -57,6 +57,11 @@ def register_ensemble(
     return _ENSEMBLES.add(name, EnsembleSpec(name, members, description, aggregate))
 
 
+def unregister_ensemble(name: str) -> None:
+    """Remove an ensemble (for tests and for users replacing a built-in definition)."""
+    _ENSEMBLES.remove(name)
+
+
 def get_ensemble(name: str) -> EnsembleSpec:
     """The spec of a registered ensemble; unknown names give a one-line error with suggestions."""
     return _ENSEMBLES.get(name)

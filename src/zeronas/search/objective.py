@@ -6,6 +6,8 @@ for the same (space, data set, settings digest, seed) first -- so a re-run skips
 a previous run (or a sweep) already made. Several proxies give their mean z-score, each proxy
 standardised by its mean and standard deviation over a fixed, seeded reference sample of the space: a
 stationary aggregate (unlike ranks among the candidates seen so far) that still separates the best ones.
+`EnsembleObjective` searches a pool ensemble (`zeronas.proxies.ensemble`): a key's value is its ensemble
+score over the pool of the reference sample and every key evaluated so far.
 `prefetch` computes the missing values of many keys at once on a sweep backend (local processes or
 Ray) through the sweep's own task function, so they are the very values a sequential call computes.
 """
@@ -18,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
@@ -176,3 +179,56 @@ class ProxyObjective:
             return float(values[self.names[0]])
         scale = self.scale()
         return float(np.mean([(values[n] - scale[n][0]) / scale[n][1] for n in self.names]))
+
+
+class EnsembleObjective(ProxyObjective):
+    """A pool ensemble as the objective: a key's value is its ensemble score over the pool evaluated so far.
+
+    The pool starts as the seeded reference sample (so the first candidates are not ranked among a handful)
+    and grows with every evaluated key; a value is the key's score at the moment it is evaluated, so later
+    values rank among more cells. `pick(keys)` ranks the given keys over the final pool: the search's answer.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        dataset: str,
+        ensemble: str,
+        seed: int = 0,
+        settings: ScoreSettings | None = None,
+        store: object | None = None,
+        reference: int = 32,
+    ) -> None:
+        from zeronas.proxies import get_ensemble
+
+        self.ensemble = get_ensemble(ensemble)
+        super().__init__(space, dataset, list(self.ensemble.members), seed, settings, store, reference)
+        self.label = self.ensemble.name
+        self._pool: dict[str, None] = {}
+
+    def _pool_scores(self) -> pd.Series:
+        from zeronas.proxies import ensemble_scores
+
+        if not self._pool:
+            self._pool = dict.fromkeys(self.reference_keys())
+            for key in self._pool:
+                self.values(key)
+        table = pd.DataFrame.from_dict({k: self._values[k] for k in self._pool}, orient="index")
+        return ensemble_scores(self.ensemble.name, table)
+
+    def __call__(self, key: str) -> float:
+        before = self.computed
+        self._pool_scores()  # the reference pool first, so that `key` never ranks in an empty pool
+        self.values(key)
+        prefetched = key in self._prefetched
+        self._prefetched.discard(key)
+        self.reused += self.computed == before and not prefetched
+        self._pool[key] = None
+        return float(self._pool_scores()[key])
+
+    def pick(self, keys: Iterable[str]) -> str | None:
+        """The key among `keys` (evaluated ones) with the highest ensemble score over the whole pool."""
+        wanted = [k for k in dict.fromkeys(keys) if k in self._pool]
+        if not wanted:
+            return None
+        return str(self._pool_scores()[wanted].idxmax())

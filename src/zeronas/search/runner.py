@@ -22,10 +22,11 @@ import numpy as np
 from zeronas.data import get_dataset
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.scoring import ScoreSettings
+from zeronas.proxies import is_ensemble
 from zeronas.search.algorithms import get_algorithm
 from zeronas.search.budget import Budget, BudgetChecker, check_budgets, parse_budget
 from zeronas.search.evaluator import Evaluator, Record
-from zeronas.search.objective import Objective, ProxyObjective
+from zeronas.search.objective import EnsembleObjective, Objective, ProxyObjective
 from zeronas.search.outcome import SearchResult, build_result
 from zeronas.spaces import SearchSpace, create_space
 
@@ -78,8 +79,11 @@ def search(
     if settings is None:  # a space built for a resolution of its own (mbv2) scores at that resolution
         own = vars(space).get("resolution")
         settings = ScoreSettings(resolution=own if own and own != info.resolution else None)
-    if isinstance(proxy, str | list | tuple):
-        objective: Objective = ProxyObjective(space, info.name, proxy, proxy_seed, settings, store)
+    ensemble = _ensemble_name(proxy)
+    if ensemble:
+        objective: Objective = EnsembleObjective(space, info.name, ensemble, proxy_seed, settings, store)
+    elif isinstance(proxy, str | list | tuple):
+        objective = ProxyObjective(space, info.name, proxy, proxy_seed, settings, store)
     else:
         objective = proxy
     if store is not None and run is None:
@@ -99,9 +103,22 @@ def search(
     with _executor(backend, workers) as executor:
         evaluator.executor = executor
         start = time.perf_counter()
-        extra = fn(evaluator, evaluations, np.random.default_rng(seed), **options)
+        extra = dict(fn(evaluator, evaluations, np.random.default_rng(seed), **options) or {})
+        if isinstance(objective, EnsembleObjective) and "picked" not in extra:
+            extra["picked"] = objective.pick(r.arch for r in evaluator.records)
         seconds = time.perf_counter() - start
     return build_result(evaluator, algorithm, run, seconds, dict(extra or {}), top)
+
+
+def _ensemble_name(proxy: object) -> str | None:
+    """The pool ensemble `proxy` names, if it names one; an ensemble among other names is an error."""
+    names = [p.strip() for p in proxy.split(",")] if isinstance(proxy, str) else proxy
+    if not isinstance(names, list | tuple):
+        return None
+    found = [n for n in names if is_ensemble(n)]
+    if found and len(names) > 1:
+        raise InvalidInputError(f"search a pool ensemble ({found[0]}) on its own, not with other proxies")
+    return found[0] if found else None
 
 
 @contextlib.contextmanager
