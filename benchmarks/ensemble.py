@@ -40,9 +40,10 @@ from proxies import fwd_bwd_seconds, machine, nb201_cells, timed_score
 
 import zeronas
 from zeronas.evaluation.groups import evaluate_group
-from zeronas.evaluation.metrics import rank_correlation
+from zeronas.evaluation.metrics import rank_correlation, top_set
 from zeronas.evaluation.report import markdown_table
 from zeronas.evaluation.scoring import build_seeded
+from zeronas.evaluation.sweep import recorded_draws, recorded_tops
 from zeronas.groundtruth.truth import ground_truth
 from zeronas.proxies import AZ_COMPONENTS, az_nas_aggregate, get_ensemble
 from zeronas.store import ResultStore
@@ -58,14 +59,24 @@ CANDIDATES = (
 BASELINES = ("params", "flops", "nwot")
 
 
+def swept_cells(store: ResultStore, space: str, dataset: str) -> set[str]:
+    """The cells of the recorded sweeps (uniform draws and top sets), not those a search added to the store."""
+    cells = set().union(*recorded_draws(store, space, dataset))
+    truth = ground_truth(space, dataset, "test")
+    for percent in recorded_tops(store, space, dataset):
+        cells |= set(top_set(truth, percent))
+    return cells
+
+
 def _store_table(path: Path, space: str, dataset: str) -> pd.DataFrame:
-    """Oriented values of one store's single settings group for (space, dataset), seed 0: one column per proxy."""
+    """Oriented values of one store's single settings group for (space, dataset), seed 0, on its swept cells."""
     store = ResultStore(path)
     groups = store.groups()
     group = groups[(groups["space"] == space) & (groups["dataset"] == dataset)]
     if len(group) != 1:
         raise SystemExit(f"{path}: expected one settings group for {space}/{dataset}, found {len(group)}")
     rows = store.frame(space=space, dataset=dataset, settings=group["settings"].iloc[0], seeds=[0])
+    rows = rows[rows["arch"].isin(swept_cells(store, space, dataset))]
     rows = rows.assign(value=rows["value"].where(rows["status"] == "ok"))
     return rows.pivot_table(index="arch", columns="proxy", values="value", aggfunc="first", dropna=False)
 
@@ -168,7 +179,7 @@ def table(args: argparse.Namespace) -> None:
         members = get_ensemble(ENSEMBLE).members
         stored = store.frame(space=space, dataset=dataset, settings=digest, proxies=members, seeds=[0])
         counts = stored.groupby("arch")["proxy"].nunique()
-        cells = set(counts.index[counts == len(members)])  # every proxy on the cells the ensemble has
+        cells = set(counts.index[counts == len(members)]) & swept_cells(store, space, dataset)
         result = evaluate_group(store, space, dataset, digest, proxies=proxies, seeds=[0], top=5.0, cells=cells)
         summary = result.evaluation.summary.set_index("proxy")
         for proxy in [p for p in dict.fromkeys(proxies) if p in summary.index]:
