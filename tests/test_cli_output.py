@@ -10,7 +10,7 @@ from rich.console import Console
 
 from zeronas.cli.progress import LineProgress, progress_bar
 from zeronas.cli.proxies_cmd import proxies_table, proxy_records
-from zeronas.proxies import list_proxies
+from zeronas.proxies import list_ensembles, list_proxies
 
 
 def test_proxies_table_fits_80_columns_and_never_breaks_a_name():
@@ -19,14 +19,15 @@ def test_proxies_table_fits_80_columns_and_never_breaks_a_name():
     lines = buffer.getvalue().splitlines()
     assert max(len(line) for line in lines) <= 80
     first_cells = {line.split("│")[1].strip() for line in lines if line.startswith("│") and line.split("│")[1].strip()}
-    assert first_cells == set(list_proxies())  # every name whole, on one line, and nothing else in that column
+    # every name whole, on one line, and nothing else in that column
+    assert first_cells == set(list_proxies()) | set(list_ensembles())
 
 
 def test_proxies_json_lists_every_proxy_with_its_direction(cli):
     result = cli("proxies", "--json")
     assert result.code == 0
     records = {r["name"]: r for r in json.loads(result.out)}
-    assert set(records) == set(list_proxies())
+    assert set(records) == set(list_proxies()) | set(list_ensembles())
     assert records["ntk_cond"]["higher_is_better"] is False and records["synflow"]["higher_is_better"] is True
     assert records["linear_regions"]["options"]["samples"] == 1000
 
