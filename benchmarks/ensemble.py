@@ -39,6 +39,7 @@ import torch
 from proxies import fwd_bwd_seconds, machine, nb201_cells, timed_score
 
 import zeronas
+from zeronas.evaluation.fewshot import proxy_table
 from zeronas.evaluation.groups import evaluate_group
 from zeronas.evaluation.metrics import rank_correlation, top_set
 from zeronas.evaluation.report import markdown_table
@@ -68,17 +69,20 @@ def swept_cells(store: ResultStore, space: str, dataset: str) -> set[str]:
     return cells
 
 
+def _group_digest(store: ResultStore, space: str, dataset: str) -> str:
+    """The settings digest of the store's largest group for (space, dataset) (the sweep's, not a side run's)."""
+    groups = store.groups()
+    group = groups[(groups["space"] == space) & (groups["dataset"] == dataset)]
+    if group.empty:
+        raise SystemExit(f"{store.path}: no stored rows for {space}/{dataset}")
+    return str(group.sort_values("rows", ascending=False)["settings"].iloc[0])
+
+
 def _store_table(path: Path, space: str, dataset: str) -> pd.DataFrame:
     """Oriented values of one store's single settings group for (space, dataset), seed 0, on its swept cells."""
     store = ResultStore(path)
-    groups = store.groups()
-    group = groups[(groups["space"] == space) & (groups["dataset"] == dataset)]
-    if len(group) != 1:
-        raise SystemExit(f"{path}: expected one settings group for {space}/{dataset}, found {len(group)}")
-    rows = store.frame(space=space, dataset=dataset, settings=group["settings"].iloc[0], seeds=[0])
-    rows = rows[rows["arch"].isin(swept_cells(store, space, dataset))]
-    rows = rows.assign(value=rows["value"].where(rows["status"] == "ok"))
-    return rows.pivot_table(index="arch", columns="proxy", values="value", aggfunc="first", dropna=False)
+    rows = store.frame(space=space, dataset=dataset, settings=_group_digest(store, space, dataset), seeds=[0])
+    return proxy_table(rows[rows["arch"].isin(swept_cells(store, space, dataset))])
 
 
 def _log_scaled(values: pd.DataFrame) -> pd.DataFrame:
@@ -89,10 +93,14 @@ def _log_scaled(values: pd.DataFrame) -> pd.DataFrame:
     return scaled.replace([np.inf, -np.inf], np.nan)
 
 
+def _zscores(values: pd.DataFrame) -> pd.DataFrame:
+    return (values - values.mean()) / values.std()
+
+
 AGGREGATIONS = {
     "log_rank_sum": lambda v: az_nas_aggregate(v),
     "mean_rank": lambda v: v.rank(pct=True).fillna(0).mean(axis=1),
-    "mean_zscore": lambda v: ((_log_scaled(v) - _log_scaled(v).mean()) / _log_scaled(v).std()).fillna(-5).mean(axis=1),
+    "mean_zscore": lambda v: _zscores(_log_scaled(v)).fillna(-5).mean(axis=1),
 }
 
 
@@ -173,8 +181,7 @@ def table(args: argparse.Namespace) -> None:
     for entry in args.stores:
         space, dataset, path = entry.split(":", 2)
         store = ResultStore(Path(path))
-        groups = store.groups()
-        digest = groups[(groups["space"] == space) & (groups["dataset"] == dataset)]["settings"].iloc[0]
+        digest = _group_digest(store, space, dataset)
         start = time.perf_counter()
         members = get_ensemble(ENSEMBLE).members
         stored = store.frame(space=space, dataset=dataset, settings=digest, proxies=members, seeds=[0])

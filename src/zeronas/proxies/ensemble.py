@@ -22,7 +22,7 @@ import pandas as pd
 
 from zeronas.errors import InvalidInputError, UnknownNameError
 from zeronas.proxies.aznas import AZ_COMPONENTS, az_nas_aggregate
-from zeronas.proxies.registry import get_proxy, list_proxies
+from zeronas.proxies.registry import get_proxy, list_proxies, resolve_proxies
 from zeronas.registry import Registry
 
 
@@ -76,37 +76,6 @@ def is_ensemble(name: object) -> bool:
     return isinstance(name, str) and name in _ENSEMBLES
 
 
-def expand_ensembles(names: str | Iterable[str]) -> tuple[list[str], list[str]]:
-    """Proxy and ensemble names ('all', comma-separated or a list) -> (proxies to compute, ensembles asked for).
-
-    The proxies are the named proxies followed by every member of the named ensembles, each once, in
-    order; 'all' is every proxy and every ensemble. Any other name gives the proxy registry's one-line error.
-    """
-    if isinstance(names, str):
-        names = ["all"] if names.strip() == "all" else [p.strip() for p in names.split(",")]
-    elif not isinstance(names, Iterable):
-        raise InvalidInputError(
-            f"proxies must be 'all', a comma-separated string or a list of names, got {type(names).__name__}"
-        )
-    proxies: list[str] = []
-    ensembles: list[str] = []
-    for name in names:
-        if name == "":
-            continue
-        if name == "all":
-            proxies += list_proxies()
-            ensembles += list_ensembles()
-        elif is_ensemble(name):
-            ensembles.append(name)
-            proxies += get_ensemble(name).members
-        else:
-            get_proxy(name)
-            proxies.append(name)
-    if not proxies:
-        raise InvalidInputError("no proxy requested")
-    return list(dict.fromkeys(proxies)), list(dict.fromkeys(ensembles))
-
-
 def stored_names(names: Iterable[str]) -> tuple[list[str], list[str]]:
     """Names to read from a store -> (proxy names with the named ensembles' members, ensembles asked for).
 
@@ -121,6 +90,22 @@ def stored_names(names: Iterable[str]) -> tuple[list[str], list[str]]:
         else:
             proxies.append(name)
     return list(dict.fromkeys(proxies)), list(dict.fromkeys(ensembles))
+
+
+def expand_ensembles(names: str | Iterable[str]) -> tuple[list[str], list[str]]:
+    """Proxy and ensemble names ('all', comma-separated or a list) -> (proxies to compute, ensembles asked for).
+
+    The proxies are the named proxies followed by every member of the named ensembles, each once, in
+    order (validated by `resolve_proxies`); 'all' is every proxy and every ensemble.
+    """
+    if isinstance(names, str):
+        if names.strip() == "all":
+            return list_proxies(), list_ensembles()
+        names = [p.strip() for p in names.split(",")]
+    elif not isinstance(names, Iterable):
+        return resolve_proxies(names), []  # its one-line error names the type
+    proxies, ensembles = stored_names(names)
+    return resolve_proxies(proxies), ensembles
 
 
 def ensemble_scores(name: str, values: pd.DataFrame) -> pd.Series:

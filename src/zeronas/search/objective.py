@@ -169,12 +169,17 @@ class ProxyObjective:
                 self._scale[name] = (float(column.mean()) if column.size else 0.0, std if std > 0 else 1.0)
         return self._scale
 
-    def __call__(self, key: str) -> float:
+    def _asked(self, key: str) -> dict[str, float]:
+        """`values(key)` for a candidate the algorithm asks for, counted as reused when nothing was computed."""
         before = self.computed
         values = self.values(key)
         prefetched = key in self._prefetched
         self._prefetched.discard(key)
         self.reused += self.computed == before and not prefetched
+        return values
+
+    def __call__(self, key: str) -> float:
+        values = self._asked(key)
         if len(self.names) == 1:
             return float(values[self.names[0]])
         scale = self.scale()
@@ -217,12 +222,8 @@ class EnsembleObjective(ProxyObjective):
         return ensemble_scores(self.ensemble.name, table)
 
     def __call__(self, key: str) -> float:
-        before = self.computed
         self._pool_scores()  # the reference pool first, so that `key` never ranks in an empty pool
-        self.values(key)
-        prefetched = key in self._prefetched
-        self._prefetched.discard(key)
-        self.reused += self.computed == before and not prefetched
+        self._asked(key)
         self._pool[key] = None
         return float(self._pool_scores()[key])
 

@@ -107,7 +107,7 @@ def search(
         if isinstance(objective, EnsembleObjective) and "picked" not in extra:
             extra["picked"] = objective.pick(r.arch for r in evaluator.records)
         seconds = time.perf_counter() - start
-    return build_result(evaluator, algorithm, run, seconds, dict(extra or {}), top)
+    return build_result(evaluator, algorithm, run, seconds, extra, top)
 
 
 def _ensemble_name(proxy: object) -> str | None:
