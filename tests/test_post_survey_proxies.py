@@ -1,5 +1,7 @@
 """Post-survey proxies (docs/proxies.md §meco ... §jacobian_isometry): values worked by hand, seeds, failures.
 
+GeNAS flatness has its own file, test_genas.py.
+
 Tiny hand-built models whose outputs are known make the values exact; small NB201 networks (4 channels,
 one cell per stage, 16 px) check the cell-stack rules and determinism in seconds.
 """
@@ -20,8 +22,8 @@ from zeronas.evaluation.scoring import build_seeded
 from zeronas.proxies import AZ_COMPONENTS, ProxyContext, az_nas_aggregate, aznas
 from zeronas.proxies.aznas import feature_maps, gaussian_input
 
-NEW = ["az_expressivity", "az_progressivity", "az_trainability", "az_complexity", "jacobian_isometry"]
-NEW += ["meco", "meco_opt", "swap", "reg_swap"]
+NEW = ["az_expressivity", "az_progressivity", "az_trainability", "az_complexity"]
+NEW += ["genas_flatness", "jacobian_isometry", "meco", "meco_opt", "swap", "reg_swap"]
 SMALL = zeronas.create_space("nb201", channels=4, cells_per_stage=1)
 CELL = SMALL.validate("(0, 2, 3, 2, 3, 1)")
 #: node 3 = skip(input) + none(node 1) + none(node 2): the cell passes its input through unchanged

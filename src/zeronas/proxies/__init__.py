@@ -15,7 +15,7 @@ from zeronas.proxies import (  # noqa: F401  (importing registers the built-in p
 
 # isort: split
 # the post-survey proxies register after the survey's, so that 'all' keeps listing those first, in their order
-from zeronas.proxies import aznas, isometry, meco, swap  # noqa: F401
+from zeronas.proxies import aznas, genas, isometry, meco, swap  # noqa: F401
 from zeronas.proxies.aznas import AZ_COMPONENTS, az_nas_aggregate
 from zeronas.proxies.context import ProxyContext
 from zeronas.proxies.engine import ProxyValue, Scores, score

@@ -83,10 +83,12 @@ def _check_type(proxy: str, key: str, value: object, default: object) -> None:
         ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     elif isinstance(default, float):
         ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    elif isinstance(default, tuple):  # a sequence option: a tuple or list (JSON) of numbers, checked by `check`
+        ok = isinstance(value, tuple | list)
     else:
         ok = isinstance(value, type(default))
     if not ok:
-        want = "a finite number" if isinstance(default, float) else type(default).__name__
+        want = {float: "a finite number", tuple: "a list"}.get(type(default), type(default).__name__)
         raise InvalidInputError(f"option {key!r} of proxy {proxy!r} must be {want}, got {value!r}")
 
 
