@@ -78,7 +78,7 @@ def _group_digest(store: ResultStore, space: str, dataset: str) -> str:
     return str(group.sort_values("rows", ascending=False)["settings"].iloc[0])
 
 
-def _store_table(path: Path, space: str, dataset: str) -> pd.DataFrame:
+def store_table(path: Path, space: str, dataset: str) -> pd.DataFrame:
     """Oriented values of one store's single settings group for (space, dataset), seed 0, on its swept cells."""
     store = ResultStore(path)
     rows = store.frame(space=space, dataset=dataset, settings=_group_digest(store, space, dataset), seeds=[0])
@@ -105,7 +105,7 @@ AGGREGATIONS = {
 
 
 def design(args: argparse.Namespace) -> None:
-    values = _store_table(args.store, "nb201", "cifar10")
+    values = store_table(args.store, "nb201", "cifar10")
     truth = ground_truth("nb201", "cifar10", "test").reindex(values.index)
     top = truth >= truth.quantile(0.95)
     candidates = [c for c in CANDIDATES if c in values.columns]
