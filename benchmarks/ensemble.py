@@ -16,6 +16,7 @@ Three parts, each writing JSON (and the table a markdown file) under benchmarks/
     python benchmarks/ensemble.py design --store C10.sqlite
     python benchmarks/ensemble.py cost [--threads 1]
     python benchmarks/ensemble.py table nb201:cifar10:C10.sqlite nb201:cifar100:C100.sqlite ...
+    python benchmarks/ensemble.py table timm_zoo:imagenet64:ZOO.sqlite --name table_timm_zoo64
     python benchmarks/ensemble.py search --dataset cifar100 --evaluations 300 --store C100.sqlite
 
   search  Zero-shot search: regularised evolution maximising zs_ensemble (`EnsembleObjective`: each
@@ -47,6 +48,7 @@ from zeronas.evaluation.scoring import build_seeded
 from zeronas.evaluation.sweep import recorded_draws, recorded_tops
 from zeronas.groundtruth.truth import ground_truth
 from zeronas.proxies import AZ_COMPONENTS, az_nas_aggregate, get_ensemble
+from zeronas.spaces import get_benchmark
 from zeronas.store import ResultStore
 
 OUT = Path("benchmarks/results/ensemble")
@@ -63,10 +65,15 @@ BASELINES = ("params", "flops", "nwot")
 def swept_cells(store: ResultStore, space: str, dataset: str) -> set[str]:
     """The cells of the recorded sweeps (uniform draws and top sets), not those a search added to the store."""
     cells = set().union(*recorded_draws(store, space, dataset))
-    truth = ground_truth(space, dataset, "test")
+    truth = ground_truth(space, dataset, first_metric(space))
     for percent in recorded_tops(store, space, dataset):
         cells |= set(top_set(truth, percent))
     return cells
+
+
+def first_metric(space: str) -> str:
+    """The benchmark's default ground truth: 'test' on NB201/NB101, 'top1' on the timm zoo."""
+    return get_benchmark(space).metrics[0]
 
 
 def _group_digest(store: ResultStore, space: str, dataset: str) -> str:
@@ -187,7 +194,9 @@ def table(args: argparse.Namespace) -> None:
         stored = store.frame(space=space, dataset=dataset, settings=digest, proxies=members, seeds=[0])
         counts = stored.groupby("arch")["proxy"].nunique()
         cells = set(counts.index[counts == len(members)]) & swept_cells(store, space, dataset)
-        result = evaluate_group(store, space, dataset, digest, proxies=proxies, seeds=[0], top=5.0, cells=cells)
+        result = evaluate_group(
+            store, space, dataset, digest, first_metric(space), proxies=proxies, seeds=[0], top=5.0, cells=cells
+        )
         summary = result.evaluation.summary.set_index("proxy")
         for proxy in [p for p in dict.fromkeys(proxies) if p in summary.index]:
             row = summary.loc[proxy]
@@ -198,12 +207,13 @@ def table(args: argparse.Namespace) -> None:
         print(f"{space}/{dataset}: {time.perf_counter() - start:.1f} s")
     frame = pd.DataFrame(records)
     print(frame.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    report = {"machine": machine(), "measured": args.date, "command": "python benchmarks/ensemble.py table " +
-              " ".join(args.stores), "rows": records}  # fmt: skip
-    _write(report, "table.json")
+    command = "python benchmarks/ensemble.py table " + " ".join(args.stores)
+    command += "" if args.name == "table" else f" --name {args.name}"
+    report = {"machine": machine(), "measured": args.date, "command": command, "rows": records}
+    _write(report, f"{args.name}.json")
     wide = frame.pivot_table(index="proxy", columns="benchmark", values=["spr_all", "spr_top"], sort=False)
     wide.columns = [f"{metric.replace('spr_', 'SPR@')} {bench}" for metric, bench in wide.columns]
-    (OUT / "table.md").write_text(markdown_table(wide.round(3).reset_index()) + "\n")
+    (OUT / f"{args.name}.md").write_text(markdown_table(wide.round(3).reset_index()) + "\n")
 
 
 def search_runs(args: argparse.Namespace) -> None:
@@ -260,6 +270,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p = sub.add_parser("table")
     p.add_argument("stores", nargs="+", help="space:dataset:store.sqlite")
+    p.add_argument("--name", default="table", help="Output file name (without .json / .md).")
     p = sub.add_parser("search")
     p.add_argument("--dataset", default="cifar10")
     p.add_argument("--seeds", type=lambda t: [int(x) for x in t.split(",")], default=[0, 1, 2, 3, 4])
