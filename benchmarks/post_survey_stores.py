@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from ensemble import store_table
+from ensemble import first_metric, store_table
 from post_survey_fidelity import correlations
 from proxies import machine
 
@@ -54,9 +54,10 @@ def design_reg_swap(values: pd.DataFrame, truth: pd.Series) -> dict[str, object]
     trials = []
     centres = [(f"quantile {q:g}", float(size.quantile(q))) for q in MU_QUANTILES]
     centres += [(f"{m:g} x max", m * float(size.max())) for m in MU_BEYOND]
+    variance = float(size.var())
     for where, mu in centres:
         for factor in SIGMA_FACTORS:
-            sigma = float(size.var() * factor)
+            sigma = variance * factor
             rho = correlations(reg_swap(both, mu, sigma), truth)["spearman"]
             trials.append({"mu_at": where, "sigma_factor": factor, "mu": mu, "sigma": sigma, "spearman": rho})
     best = max(trials, key=lambda t: -math.inf if t["spearman"] is None else t["spearman"])
@@ -74,7 +75,7 @@ def main() -> None:
     for entry in args.stores:
         space, dataset, path = entry.split(":", 2)
         values = store_table(Path(path), space, dataset)
-        tables[f"{space}/{dataset}"] = (values, ground_truth(space, dataset, "test").reindex(values.index))
+        tables[f"{space}/{dataset}"] = (values, ground_truth(space, dataset, first_metric(space)).reindex(values.index))
     design_key = args.design.replace(":", "/")
     if design_key not in tables:
         raise SystemExit(f"--design {args.design}: not among the stores given")
