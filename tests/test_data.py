@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -92,3 +94,20 @@ def test_image_folder_batch(tmp_path):
     assert batch.x2 is not None and batch.x2.shape == (4, 3, 32, 32)
     with pytest.raises(DataNotFoundError):
         folder_batch(tmp_path / "missing", "cifar10")
+
+
+def test_all_finite_is_exact_when_the_sum_overflows_or_a_value_is_not_finite() -> None:
+    from zeronas.data.batch import all_finite, check_images
+
+    big = torch.full((4, 3, 8, 8), 3.0e38)  # finite values whose float32 sum overflows to inf
+    assert not torch.isfinite(big.sum()) and all_finite(big)
+    check_images(big)
+    for bad in (math.nan, math.inf, -math.inf):
+        x = torch.zeros(4, 3, 8, 8)
+        x[3, 2, 7, 7] = bad
+        assert not all_finite(x)
+        with pytest.raises(InvalidInputError, match="contain NaN or inf"):
+            check_images(x)
+    mixed = torch.zeros(2, 3, 4, 4)
+    mixed[0, 0, 0, 0], mixed[1, 0, 0, 0] = math.inf, -math.inf  # the sum is NaN, not a finite cancellation
+    assert not all_finite(mixed)
