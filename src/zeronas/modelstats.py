@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 _RELUS = (nn.ReLU, nn.ReLU6, nn.PReLU, nn.ELU, nn.LeakyReLU)
 
@@ -113,6 +112,8 @@ def count_flops(model: nn.Module, input_shape: Sequence[int]) -> int:
 
 def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
     """Multiply-accumulates of one forward at `input_shape`, from aten-level op counting."""
+    from torch.utils.flop_counter import FlopCounterMode  # here: importing it loads triton (~80 MiB per worker)
+
     counter = FlopCounterMode(display=False)
     with _inference_mode(model) as net, counter:
         net(_dummy_input(net, input_shape))

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from zeronas.errors import InvalidInputError
 
@@ -83,6 +82,8 @@ def rank_correlation(values: pd.Series, truth: pd.Series) -> tuple[float, float,
     n = len(joined)
     if n < 3 or joined["v"].nunique() < 2 or joined["t"].nunique() < 2:
         return math.nan, math.nan, n
+    from scipy import stats  # here: sweep workers import this module and never need scipy.stats (~60 MiB)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         spr = float(stats.spearmanr(joined["v"], joined["t"]).statistic)

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from scipy.stats import rankdata
 from torch import nn
 
 from zeronas.errors import InvalidInputError, NotApplicableError
@@ -271,6 +270,8 @@ def az_nas_aggregate(components: pd.DataFrame) -> pd.Series:
         values = components.to_numpy(dtype=np.float64, copy=True)
     except (TypeError, ValueError):
         raise InvalidInputError("components must hold numbers only") from None
+    from scipy.stats import rankdata  # here, not at import: scipy.stats adds ~60 MiB to every scoring worker
+
     values[np.isnan(values)] = -np.inf
     total = np.log(rankdata(values, axis=0) / len(components)).sum(axis=1)
     return pd.Series(total, index=components.index, name="az_nas")

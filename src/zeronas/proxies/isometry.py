@@ -62,6 +62,7 @@ def jacobian_isometry(ctx: ProxyContext, probes: int = 4) -> float:
             trace += float(jt_v.detach().to(torch.float64).square().sum())
             if a_v is not None:
                 trace_sq += float(a_v.detach().to(torch.float64).square().sum())
+            del v, jt_v, a_v  # this probe's double-backward graph goes before the next one is built
     n = min(out.numel(), x.numel())
     mean_trace, mean_trace_sq = trace / probes, trace_sq / probes
     if not (mean_trace > 0 and mean_trace_sq > 0 and math.isfinite(mean_trace) and math.isfinite(mean_trace_sq)):

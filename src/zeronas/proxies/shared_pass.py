@@ -189,25 +189,15 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
         weights = [m.weight for _, m in layers]
         ctx.weights = {name: m.weight.detach().clone() for name, m in layers}
         seconds["forward"] = time.perf_counter() - start
-        pending = [n for n in ("jacobian", "ntk", "hessian") if n in needs]
-
-        grads: tuple = ()
         problem = _gradient_problem(ctx, logits, weights) if want_grads else None
         if problem is not None:  # the loss-gradient artifacts fail; Jacobian, NTK and ReLU codes go on
             ctx.missing.update(dict.fromkeys(("grads", "fisher", "hessian_grads"), problem))
-            pending = [n for n in pending if n != "hessian"]
-        elif want_grads:
-            start = time.perf_counter()
-            loss = task_loss(logits, ctx.y, ctx.loss)
-            hooks.armed = True
-            grads = torch.autograd.grad(
-                loss, weights, allow_unused=True, retain_graph=bool(pending), create_graph="hessian" in needs
-            )
-            hooks.armed = False
-            ctx.grads = {
-                name: (g.detach() if g is not None else None) for (name, _), g in zip(layers, grads, strict=True)
-            }
-            seconds["grads"] = time.perf_counter() - start
+        # the loss gradient comes last: with GraSP its create_graph backward doubles the retained graph,
+        # which then never coexists with the NTK's per-sample rows (same values in any order)
+        loss_steps = ("grads", "hessian") if "hessian" in needs else ("grads",)
+        pending = [n for n in ("jacobian", "ntk") if n in needs]
+        pending += [n for n in loss_steps if want_grads and problem is None]
+
         if "jacobian" in needs:
             start = time.perf_counter()
             pending.remove("jacobian")
@@ -230,6 +220,20 @@ def run_shared_pass(ctx: ProxyContext, needs: set[str]) -> dict[str, float]:
             else:
                 ctx.missing["ntk_gram"] = NotApplicableError("the model has no weight parameters")
             seconds["ntk"] = time.perf_counter() - start
+        grads: tuple = ()
+        if "grads" in pending:
+            start = time.perf_counter()
+            pending.remove("grads")
+            loss = task_loss(logits, ctx.y, ctx.loss)
+            hooks.armed = True
+            grads = torch.autograd.grad(
+                loss, weights, allow_unused=True, retain_graph=bool(pending), create_graph="hessian" in needs
+            )
+            hooks.armed = False
+            ctx.grads = {
+                name: (g.detach() if g is not None else None) for (name, _), g in zip(layers, grads, strict=True)
+            }
+            seconds["grads"] = time.perf_counter() - start
         if "hessian" in pending:  # timed with GraSP, which runs it (the steps above kept the graph)
             ctx.defer(_deferred_hessian(ctx, layers, weights, grads))
     finally:
