@@ -52,10 +52,8 @@ def reference_values(task: str) -> pd.DataFrame:
     return pd.DataFrame.from_dict(records, orient="index")
 
 
-def task_rows(task: str, top: float) -> list[dict[str, object]]:
-    values = reference_values(task)
-    space_truth = get_benchmark("tnb_micro").ground_truth(task, "val")
-    truth = space_truth.reindex(values.index)
+def figure_rows(task: str, values: pd.DataFrame, truth: pd.Series, top: float) -> list[dict[str, object]]:
+    """Fig 10 and Table V figures of each column of `values` (one row per cell) against `truth` of those cells."""
     members = top_set(truth, top)
     rows = []
     for proxy in values.columns:
@@ -64,11 +62,17 @@ def task_rows(task: str, top: float) -> list[dict[str, object]]:
         tied = top_tied(values[proxy])
         rows.append({"task": task, "proxy": proxy, "cells": used, "spr_all": spr, "kt_all": kt,
                      "cells_top": used_top, "spr_top": spr_top, "kt_top": kt_top,
-                     "best_found": float(truth.reindex(tied).mean()) if tied else None,
-                     "survey_table_v": SURVEY_TABLE_V.get(task, {}).get(proxy),
-                     "reference_optimum": float(truth.max()),
-                     "space_optimum": float(space_truth.max())})  # fmt: skip
+                     "best_found": float(truth.reindex(tied).mean()) if tied else None})  # fmt: skip
     return rows
+
+
+def task_rows(task: str, top: float) -> list[dict[str, object]]:
+    values = reference_values(task)
+    space_truth = get_benchmark("tnb_micro").ground_truth(task, "val")
+    truth = space_truth.reindex(values.index)
+    extra = {"reference_optimum": float(truth.max()), "space_optimum": float(space_truth.max())}
+    return [{**row, "survey_table_v": SURVEY_TABLE_V.get(task, {}).get(row["proxy"]), **extra}
+            for row in figure_rows(task, values, truth, top)]  # fmt: skip
 
 
 def main() -> None:
