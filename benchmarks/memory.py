@@ -2,8 +2,9 @@
 
 A sweep worker's peak RSS is set by its heaviest cell and proxy set; this isolates it. For the cell
 with the largest FLOPs among the seeded sample of `benchmarks/proxies.py` (and optionally the median
-one), every set below is scored in its own `python -c` process and that process's peak RSS
-(getrusage ru_maxrss) is reported next to the floor of a process that only imports torch and zeronas.
+one), every set below is scored in its own `python -c` process and that process's peak RSS (VmHWM
+of its own memory map, see sweep.PEAK_KIB) is reported next to the floor of a process that only
+imports torch and zeronas.
 The values of every set are printed too, so a change of the engine's pass order that must not change
 any value can be checked with the same run.
 
@@ -22,19 +23,22 @@ from pathlib import Path
 
 import torch
 from proxies import nb201_cells
-from sweep import import_rss_mib
+from sweep import PEAK_KIB, import_rss_mib
 
 from zeronas.proxies import list_proxies
 
 CHEAP = "params,flops,synflow,nwot"
-CHILD = """
-import json, resource, sys, torch
+CHILD = (
+    PEAK_KIB
+    + """
+import json, sys, torch
 torch.set_num_threads(1)
 from zeronas.evaluation.scoring import score_arch
 from zeronas.spaces import create_space
 scores = score_arch(create_space("nb201"), sys.argv[1], sys.argv[2], sys.argv[3].split(","), seed=0)
-print(json.dumps({"rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "values": dict(scores)}))
+print(json.dumps({"rss_kib": peak_kib(), "values": dict(scores)}))
 """
+)
 
 
 def child(args: list[str]) -> dict:

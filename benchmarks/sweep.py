@@ -103,9 +103,23 @@ def run_config(
     }
 
 
+#: code defining `peak_kib()` for a child interpreter: the peak RSS of its own memory map (VmHWM). On Linux
+#: a fresh child's getrusage ru_maxrss keeps the parent's resident size at the fork (about 0.8 GB for a
+#: parent holding torch), so it cannot show a child that stays below its parent.
+PEAK_KIB = """
+def peak_kib():
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+"""
+
+
 def import_rss_mib() -> float:
     """Peak RSS of a fresh process that only imports what a sweep worker imports (torch, zeronas): the floor."""
-    code = "import resource, zeronas.evaluation.sweep; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    code = PEAK_KIB + "import zeronas.evaluation.sweep\nprint(peak_kib())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.split()[-1]) / 1024
 
