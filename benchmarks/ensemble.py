@@ -76,7 +76,7 @@ def first_metric(space: str) -> str:
     return get_benchmark(space).metrics[0]
 
 
-def _group_digest(store: ResultStore, space: str, dataset: str) -> str:
+def group_digest(store: ResultStore, space: str, dataset: str) -> str:
     """The settings digest of the store's largest group for (space, dataset) (the sweep's, not a side run's)."""
     groups = store.groups()
     group = groups[(groups["space"] == space) & (groups["dataset"] == dataset)]
@@ -88,7 +88,7 @@ def _group_digest(store: ResultStore, space: str, dataset: str) -> str:
 def store_table(path: Path, space: str, dataset: str) -> pd.DataFrame:
     """Oriented values of one store's single settings group for (space, dataset), seed 0, on its swept cells."""
     store = ResultStore(path)
-    rows = store.frame(space=space, dataset=dataset, settings=_group_digest(store, space, dataset), seeds=[0])
+    rows = store.frame(space=space, dataset=dataset, settings=group_digest(store, space, dataset), seeds=[0])
     return proxy_table(rows[rows["arch"].isin(swept_cells(store, space, dataset))])
 
 
@@ -188,7 +188,7 @@ def table(args: argparse.Namespace) -> None:
     for entry in args.stores:
         space, dataset, path = entry.split(":", 2)
         store = ResultStore(Path(path))
-        digest = _group_digest(store, space, dataset)
+        digest = group_digest(store, space, dataset)
         start = time.perf_counter()
         members = get_ensemble(ENSEMBLE).members
         stored = store.frame(space=space, dataset=dataset, settings=digest, proxies=members, seeds=[0])

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from ensemble import group_digest
 from proxies import machine
 from tnb_reference import SURVEY_TABLE_V, figure_rows, task_rows
 
@@ -49,12 +50,8 @@ def analytic_rows(task: str, values: pd.DataFrame, top: float) -> list[dict[str,
 
 
 def store_rows(store: ResultStore, task: str, top: float) -> list[dict[str, object]]:
-    """Rows of every proxy a sweep stored for `task`, evaluated as `zeronas evaluate` does."""
-    groups = store.groups()
-    group = groups[(groups["space"] == "tnb_micro") & (groups["dataset"] == task)]
-    if group.empty:
-        return []
-    digest = str(group.sort_values("rows", ascending=False)["settings"].iloc[0])
+    """Rows of every proxy stored for `task` (its largest settings group), evaluated as `zeronas evaluate` does."""
+    digest = group_digest(store, "tnb_micro", task)
     result = evaluate_group(store, "tnb_micro", task, digest, "val", seeds=[0], top=top)
     rows = []
     for _, row in result.evaluation.summary.iterrows():
@@ -84,11 +81,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/tnb_study"))
     args = parser.parse_args()
     store = ResultStore(args.store) if args.store else None
+    stored_tasks = set() if store is None else set(store.groups().query("space == 'tnb_micro'")["dataset"])
     rows, equal = [], {}
     for task in TASK_NAMES:
         values = analytic_values(task)
         rows += analytic_rows(task, values, args.top)
-        if store is not None:
+        if store is not None and task in stored_tasks:
             rows += store_rows(store, task, args.top)
             equal[task] = check_equal(store, task, values)
         rows += [{**r, "source": "NAS-Bench-Suite-Zero reference values"} for r in task_rows(task, args.top)]
