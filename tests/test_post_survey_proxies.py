@@ -19,7 +19,7 @@ from torch import nn
 import zeronas
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.scoring import build_seeded
-from zeronas.proxies import AZ_COMPONENTS, ProxyContext, az_nas_aggregate, aznas
+from zeronas.proxies import AZ_COMPONENTS, ProxyContext, az_nas_aggregate, aznas, swap
 from zeronas.proxies.aznas import feature_maps, gaussian_input
 
 NEW = ["az_expressivity", "az_progressivity", "az_trainability", "az_complexity"]
@@ -173,6 +173,23 @@ def test_swap_counts_distinct_unit_patterns_by_hand():
     model = nn.Sequential(nn.ReLU(), nn.Flatten(), nn.ReLU())  # the second ReLU sees a 2-D input: not coded
     assert one(model, x, "swap", repeats=3).value == 4.0
     assert one(model, x, "swap", samples=2).value == 3.0  # first 2 samples: 11, 11, 00, 10
+
+
+@pytest.mark.parametrize("samples", [1, 3, 20, 21, 62, 63])
+def test_distinct_columns_agrees_with_unique_on_every_counting_path(samples):
+    """Packed codes counted in a presence table (<= 20 samples), sorted (<= 62) or unpacked (> 62)."""
+    gen = torch.Generator().manual_seed(samples)
+    codes = torch.rand(samples, 3000, generator=gen) > 0.5
+    codes[:, 1000:1500] = codes[:, :500]  # repeated columns must count once
+    codes[:, 2999] = True  # the all-ones code: the presence table's last entry
+    assert swap.distinct_columns(codes) == torch.unique(codes.T, dim=0).shape[0]
+
+
+def test_packed_patterns_of_several_maps_count_their_union():
+    a, b = torch.tensor([[1, 0, 1], [1, 1, 0]]).bool(), torch.tensor([[1, 0], [0, 0]]).bool()
+    packed = [swap.pack_columns(a), swap.pack_columns(b)]
+    assert packed[0].tolist() == [3, 2, 1] and packed[1].tolist() == [1, 0]
+    assert swap.count_packed(packed, 2) == 4 == swap.distinct_columns(torch.cat([a, b], dim=1))
 
 
 def test_reg_swap_is_swap_times_the_size_factor():

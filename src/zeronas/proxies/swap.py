@@ -22,23 +22,49 @@ from zeronas.proxies.zen import gaussian_init
 
 #: column patterns of at most this many samples are packed into one int64 per unit
 _PACKED_SAMPLES = 62
+#: packed patterns of at most this many samples are counted in a presence table of 2**samples flags
+_TABLE_SAMPLES = 20
+
+
+def pack_columns(signs: torch.Tensor) -> torch.Tensor:
+    """One int64 per column of a samples x units 0/1 matrix (samples <= 62), sample s as bit s."""
+    packed = torch.zeros(signs.shape[1], dtype=torch.int64, device=signs.device)
+    for s in range(signs.shape[0]):
+        packed |= signs[s].to(torch.int64) << s
+    return packed
+
+
+def count_packed(packed: list[torch.Tensor], samples: int) -> int:
+    """Number of distinct codes in the union of `packed` (codes of `samples` bits each).
+
+    Up to 2**20 possible codes a presence table counts them in one linear pass per tensor; beyond,
+    `torch.unique` sorts their concatenation. Both are exact.
+    """
+    if samples <= _TABLE_SAMPLES:
+        present = torch.zeros(2**samples, dtype=torch.bool, device=packed[0].device)
+        for codes in packed:
+            present[codes] = True
+        return int(present.sum())
+    return int(torch.unique(torch.cat(packed)).numel())
 
 
 def distinct_columns(codes: torch.Tensor) -> int:
     """Number of distinct columns of a samples x units 0/1 matrix (`torch.unique` of its transpose, by rows)."""
     if codes.shape[0] <= _PACKED_SAMPLES:
-        weights = torch.pow(2, torch.arange(codes.shape[0], device=codes.device, dtype=torch.int64))
-        return int(torch.unique((codes.to(torch.int64) * weights[:, None]).sum(0)).numel())
+        return count_packed([pack_columns(codes)], codes.shape[0])
     return int(torch.unique(codes.T, dim=0).shape[0])
 
 
-def _patterns(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The 0/1 sign matrix (samples x units) of the outputs of every nn.ReLU with a 4-D input, in one forward."""
+def _distinct_patterns(net: nn.Module, x: torch.Tensor) -> int:
+    """Distinct columns of the 0/1 sign matrix (samples x units) of the outputs of every nn.ReLU with a
+    4-D input, in one forward; each map is packed as it is produced, so the matrix is never built."""
+    samples = x.shape[0]
     maps: list[torch.Tensor] = []
 
     def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
         if args and isinstance(args[0], torch.Tensor) and args[0].ndim == 4:
-            maps.append((output.detach() > 0).flatten(1))
+            signs = (output.detach() > 0).flatten(1)
+            maps.append(pack_columns(signs) if samples <= _PACKED_SAMPLES else signs)
 
     handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
     if not handles:
@@ -51,7 +77,9 @@ def _patterns(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
             handle.remove()
     if not maps:
         raise NotApplicableError("no nn.ReLU ran on a 4-D feature map")
-    return torch.cat(maps, dim=1)
+    if samples <= _PACKED_SAMPLES:
+        return count_packed(maps, samples)
+    return distinct_columns(torch.cat(maps, dim=1))
 
 
 def swap_mean(ctx: ProxyContext, repeats: int, samples: int) -> float:
@@ -64,7 +92,7 @@ def swap_mean(ctx: ProxyContext, repeats: int, samples: int) -> float:
             net = ctx.copy_model()
             torch.manual_seed(int(ctx.generator(f"swap-init-{r}").initial_seed()))
             gaussian_init(net)
-            counts.append(distinct_columns(_patterns(net, x.clone())))  # a fresh input: the model may write into it
+            counts.append(_distinct_patterns(net, x.clone()))  # a fresh input: the model may write into it
         return float(sum(counts) / len(counts))
 
     return ctx.memo(f"swap:{repeats}:{samples}", compute)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from zeronas.spaces.layers import MaxPool2d
 from zeronas.spaces.nb101.hashing import CONV1X1, CONV3X3, MAXPOOL3X3, Spec
 
 BN_MOMENTUM = 1.0 - 0.997
@@ -83,7 +84,7 @@ def _op(name: str, channels: int) -> nn.Module:
     if name == CONV1X1:
         return ConvBnReLU(channels, channels, 1)
     if name == MAXPOOL3X3:
-        return nn.MaxPool2d(3, stride=1, padding=1)
+        return MaxPool2d(3, stride=1, padding=1)
     raise ValueError(f"not an NB101 vertex op: {name!r}")
 
 
@@ -142,7 +143,7 @@ class NasBench101Network(nn.Module):
         for stack in range(num_stacks):
             c_out = c_in
             if stack > 0:
-                layers.append(nn.MaxPool2d(2, stride=2))
+                layers.append(MaxPool2d(2, stride=2))
                 c_out = c_in * 2
             for _ in range(cells_per_stack):
                 layers.append(Cell(spec, c_in, c_out))
