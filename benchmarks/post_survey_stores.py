@@ -1,14 +1,16 @@
-"""Post-survey proxies on stored NB201 sweeps: Spearman/Kendall next to #Params and the published figures.
+"""Post-survey proxies on stored sweeps: Spearman/Kendall next to #Params and the published figures.
 
 Reads the values that `zeronas evaluate` stored (one settings group per store, seed 0, the recorded uniform
-draws and top sets) and rank-correlates each post-survey proxy with test accuracy over the cells where it is
-finite. `reg_swap` is derived from the stored `swap` and `params` values (SWAP x exp(-(P - mu)^2 / sigma), P in
+draws and top sets), keeps the cells where `swap` was computed (so every proxy and #Params are compared on the
+same cells) and rank-correlates each post-survey proxy with test accuracy over the cells where it is finite.
+`reg_swap` is derived from the stored `swap` and `params` values (SWAP x exp(-(P - mu)^2 / sigma), P in
 thousands of parameters, exactly the proxy's formula). mu and sigma have no default in the SWAP code, so they
 are chosen on the `--design` benchmark only (NB201 CIFAR-10: a grid of mu over quantiles and multiples of
 the maximum of P and sigma over multiples of var(P), best Spearman) and then applied untouched to every
 other benchmark. Writes JSON and a Markdown table.
 
-    python benchmarks/post_survey_stores.py nb201:cifar10:C10.sqlite nb201:cifar100:C100.sqlite [--design nb201:cifar10]
+    python benchmarks/post_survey_stores.py nb201:cifar10:C10.sqlite nb201:cifar100:C100.sqlite \
+        [--design nb201:cifar10] [--out DIR]
 """
 
 from __future__ import annotations
@@ -69,12 +71,15 @@ def main() -> None:
     parser.add_argument("stores", nargs="+", help="space:dataset:store.sqlite")
     parser.add_argument("--design", default="nb201:cifar10", help="space:dataset that chooses reg_swap's mu, sigma")
     parser.add_argument("--date", default=time.strftime("%Y-%m-%d"))
+    parser.add_argument("--out", type=Path, default=OUT, help="folder of post_survey_stores.json and .md")
     args = parser.parse_args()
 
     tables = {}
     for entry in args.stores:
         space, dataset, path = entry.split(":", 2)
         values = store_table(Path(path), space, dataset)
+        if "swap" in values:  # the cells the post-survey sweep covered: every proxy on the same cells as #Params
+            values = values[values["swap"].notna()]
         tables[f"{space}/{dataset}"] = (values, ground_truth(space, dataset, first_metric(space)).reindex(values.index))
     design_key = args.design.replace(":", "/")
     if design_key not in tables:
@@ -101,9 +106,9 @@ def main() -> None:
         "reg_swap_design": {"benchmark": design_key, **design},
         "rows": records,
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "post_survey_stores.json").write_text(json.dumps(report, indent=1) + "\n")
-    (OUT / "post_survey_stores.md").write_text(markdown_table(frame) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "post_survey_stores.json").write_text(json.dumps(report, indent=1) + "\n")
+    (args.out / "post_survey_stores.md").write_text(markdown_table(frame) + "\n")
 
 
 if __name__ == "__main__":

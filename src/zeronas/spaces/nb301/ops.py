@@ -11,6 +11,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from zeronas.spaces.layers import MaxPool2d
+
 #: NAS-Bench-301's ops in NASLib's compact-encoding order (DARTS's PRIMITIVES without 'none')
 OP_NAMES = (
     "max_pool_3x3",
@@ -91,7 +93,7 @@ class FactorizedReduce(nn.Module):
 
 #: op name -> constructor(channels, stride); skip_connect is the identity unless it strides
 OPS: dict[str, Callable[[int, int], nn.Module]] = {
-    "max_pool_3x3": lambda c, stride: nn.MaxPool2d(3, stride=stride, padding=1),
+    "max_pool_3x3": lambda c, stride: MaxPool2d(3, stride=stride, padding=1),
     "avg_pool_3x3": lambda c, stride: nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False),
     "skip_connect": lambda c, stride: nn.Identity() if stride == 1 else FactorizedReduce(c, c),
     "sep_conv_3x3": lambda c, stride: SepConv(c, c, 3, stride, 1),
