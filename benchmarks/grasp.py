@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +33,7 @@ import numpy as np
 import torch
 import torch.autograd.forward_ad as fwad
 import torch.nn.functional as F
-from proxies import SURVEY_GRADIENT, fwd_bwd_seconds, machine, nb201_cells
+from proxies import SURVEY_GRADIENT, fwd_bwd_seconds, machine, median_seconds, nb201_cells
 from scipy.stats import spearmanr
 from torch import nn
 from torch.func import functional_call
@@ -135,15 +134,6 @@ def _grasp_value(net: nn.Module, hg: Grads) -> float:
     return float(sum((-w.detach().double() * h.detach().double()).sum() for w, h in pairs))
 
 
-def _median_seconds(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
-
-
 def _score_seconds(model: nn.Module, batch: zeronas.Batch, names: tuple | list, options: dict | None = None) -> float:
     start = time.perf_counter()
     zeronas.score(model, batch, list(names), seed=0, options=options)
@@ -157,14 +147,14 @@ def bench_cell(model: nn.Module, batch: zeronas.Batch, repeats: int) -> dict:
     net = prepare_copy(model)
     rows, reference = {}, None
     for name, fn in FORMULATIONS.items():
-        seconds, (_, hg) = _median_seconds(lambda fn=fn: fn(net, batch), repeats)
+        seconds, (_, hg) = median_seconds(lambda fn=fn: fn(net, batch), repeats)
         value = _grasp_value(net, hg)
         reference = value if reference is None else reference
         rows[name] = {"seconds": seconds, "ratio": seconds / baseline, "grasp": value}
         rows[name]["rel_diff"] = abs(value - reference) / abs(reference)
     engine = {
-        "survey6_fused_exact": _median_seconds(lambda: _score_seconds(model, batch, SURVEY_GRADIENT), repeats)[0],
-        "survey6_fused_fd": _median_seconds(lambda: _score_seconds(model, batch, SURVEY_GRADIENT, FD), repeats)[0],
+        "survey6_fused_exact": median_seconds(lambda: _score_seconds(model, batch, SURVEY_GRADIENT), repeats)[0],
+        "survey6_fused_fd": median_seconds(lambda: _score_seconds(model, batch, SURVEY_GRADIENT, FD), repeats)[0],
         "survey6_separate_exact": sum(_score_seconds(model, batch, [p]) for p in SURVEY_GRADIENT),
         "survey6_separate_fd": sum(
             _score_seconds(model, batch, [p], FD if p == "grasp" else None) for p in SURVEY_GRADIENT

@@ -18,13 +18,10 @@ import argparse
 import copy
 import datetime
 import json
-import statistics
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from proxies import machine
+from proxies import machine, median_seconds, sized_cells
 from torch import nn
 
 import zeronas
@@ -67,22 +64,6 @@ def reference_distinct(net: nn.Module, x: torch.Tensor) -> int:
     return int(torch.unique((codes.to(torch.int64) * weights[:, None]).sum(0)).numel())
 
 
-def median_seconds(fn, repeats: int) -> tuple[float, object]:
-    result, times = fn(), []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
-def nb101_cells(n: int) -> dict[str, str]:
-    space = zeronas.create_space("nb101")
-    keys = space.sample_many(n, np.random.default_rng(0))
-    ranked = sorted(keys, key=lambda k: count_params(space.build(k, num_classes=10)))
-    return {"nb101-small": ranked[0], "nb101-median": ranked[len(ranked) // 2], "nb101-large": ranked[-1]}
-
-
 def measure(key: str, batch: zeronas.Batch, repeats: int) -> dict:
     torch.manual_seed(0)
     model = zeronas.create_space("nb101").build(key, num_classes=10).eval()
@@ -93,6 +74,8 @@ def measure(key: str, batch: zeronas.Batch, repeats: int) -> dict:
         with torch.no_grad():
             return net(x)
 
+    forward(twin)  # warm-up
+    forward(model)
     base_fwd, base_out = median_seconds(lambda: forward(twin), repeats)
     ours_fwd, ours_out = median_seconds(lambda: forward(model), repeats)
     if not torch.equal(base_out, ours_out):
@@ -101,6 +84,8 @@ def measure(key: str, batch: zeronas.Batch, repeats: int) -> dict:
     gaussian_init(model)
     twin = torch_pool_twin(model)
     few = x[:16]
+    reference_distinct(twin, few)  # warm-up
+    swap._distinct_patterns(model, few)
     base_swap, base_count = median_seconds(lambda: reference_distinct(twin, few), repeats)
     ours_swap, ours_count = median_seconds(lambda: swap._distinct_patterns(model, few), repeats)
     if base_count != ours_count:
@@ -124,7 +109,7 @@ def main() -> None:
     torch.set_num_threads(1)
     batch = zeronas.load_batch("cifar10", batch_size=args.batch_size, seed=0)
     rows = {}
-    for label, key in nb101_cells(args.cells).items():
+    for label, key in sized_cells("nb101", "cifar10", "params", args.cells).items():
         rows[label] = measure(key, batch, args.repeats)
         fwd, sw = rows[label]["forward_no_grad_s"], rows[label]["swap_repeat_s"]
         print(

@@ -24,6 +24,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -42,15 +43,31 @@ CHEAP = ("params", "flops", "synflow", "nwot")
 DEFAULT_OUT = Path("benchmarks/results/proxies.json")
 
 
-def nb201_cells(dataset: str) -> dict[str, str]:
-    """The cells with the smallest, median and largest FLOPs among a seeded sample of 300."""
+def sized_cells(space_name: str, dataset: str, cost: str, n: int) -> dict[str, str]:
+    """The cells with the smallest, median and largest `cost` among a seeded sample of `n`."""
     import numpy as np
 
-    space = zeronas.create_space("nb201")
-    flops = get_cost("flops")
-    keys = space.sample_many(300, np.random.default_rng(0))
-    ranked = sorted(keys, key=lambda k: flops(space, k, dataset))
-    return {"nb201-small": ranked[0], "nb201-median": ranked[len(ranked) // 2], "nb201-large": ranked[-1]}
+    space = zeronas.create_space(space_name)
+    size = get_cost(cost)
+    keys = space.sample_many(n, np.random.default_rng(0))
+    ranked = sorted(keys, key=lambda k: size(space, k, dataset))
+    picks = {"small": ranked[0], "median": ranked[len(ranked) // 2], "large": ranked[-1]}
+    return {f"{space_name}-{label}": key for label, key in picks.items()}
+
+
+def nb201_cells(dataset: str) -> dict[str, str]:
+    """The cells with the smallest, median and largest FLOPs among a seeded sample of 300."""
+    return sized_cells("nb201", dataset, "flops", 300)
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """Median seconds of `repeats` calls of `fn`, and the last call's result."""
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
 
 
 def fwd_bwd_seconds(model: torch.nn.Module, batch: zeronas.Batch, repeats: int) -> float:
