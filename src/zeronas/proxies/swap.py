@@ -57,14 +57,15 @@ def distinct_columns(codes: torch.Tensor) -> int:
 
 def _distinct_patterns(net: nn.Module, x: torch.Tensor) -> int:
     """Distinct columns of the 0/1 sign matrix (samples x units) of the outputs of every nn.ReLU with a
-    4-D input, in one forward; each map is packed as it is produced, so the matrix is never built."""
+    4-D input, in one forward; up to 62 samples each map is packed as it is produced, so the matrix is never built."""
     samples = x.shape[0]
+    packed = samples <= _PACKED_SAMPLES
     maps: list[torch.Tensor] = []
 
     def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
         if args and isinstance(args[0], torch.Tensor) and args[0].ndim == 4:
             signs = (output.detach() > 0).flatten(1)
-            maps.append(pack_columns(signs) if samples <= _PACKED_SAMPLES else signs)
+            maps.append(pack_columns(signs) if packed else signs)
 
     handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
     if not handles:
@@ -77,7 +78,7 @@ def _distinct_patterns(net: nn.Module, x: torch.Tensor) -> int:
             handle.remove()
     if not maps:
         raise NotApplicableError("no nn.ReLU ran on a 4-D feature map")
-    if samples <= _PACKED_SAMPLES:
+    if packed:
         return count_packed(maps, samples)
     return distinct_columns(torch.cat(maps, dim=1))
 
