@@ -13,10 +13,12 @@ import pytest
 
 from zeronas.cli import main
 from zeronas.config import find_data_dir
+from zeronas.evaluation import plots
 from zeronas.evaluation.groups import GroupResult, evaluate_group, format_best_found, format_summary
 from zeronas.evaluation.metrics import evaluate_rows
 from zeronas.evaluation.report import markdown_table, render_markdown, write_report
 from zeronas.evaluation.sweep import top_role, uniform_role
+from zeronas.spaces import get_benchmark
 from zeronas.store import ResultRow, ResultStore
 
 DATA = find_data_dir()
@@ -217,3 +219,19 @@ def test_subset_top_widens_to_twenty_percent_when_five_holds_under_ten() -> None
     assert subset_top(199, 5.0) == 5.0 and subset_top(180, 5.0) == 20.0  # ceil(9.95) = 10; ceil(9) = 9
     assert subset_top(76, 5.0) == 20.0 and subset_top(4, 5.0) == 20.0
     assert subset_top(76, 30.0) == 30.0
+
+
+def test_best_found_of_a_task_metric_has_no_percent_and_a_negative_axis() -> None:
+    """A negative loss (room_layout) is a metric, not a percentage: no '%' anywhere, the axis spans its values."""
+    truth = pd.Series({"a": -0.74, "b": -0.70, "c": -0.66, "d": -0.69})
+    rows = pd.DataFrame({"arch": list(truth.index), "proxy": "p", "seed": 0, "value": [1.0, 2.0, 3.0, 0.0]})
+    evaluation = evaluate_rows(rows, truth, top=50, ratios=None)
+    result = GroupResult("tnb_micro", "room_layout", "dg", {}, "val", evaluation, pd.DataFrame(), unit="")
+    row = format_best_found(result).iloc[0]
+    assert row["best-found"] == "-0.66" and row["space optimum"] == "-0.66" and "best-found %" not in row
+    assert "best-found" in format_summary(result).columns and "(val metric)" in result.title
+    assert "| proxy | best-found | min–max | tied cells |" in render_markdown([result], [], "mem")
+    figure = plots.best_found_bars(evaluation.summary, evaluation.optimum, unit="")
+    left, right = figure.axes[0].get_xlim()
+    assert left < -0.66 < right and right < 0 and "%" not in figure.axes[0].get_xlabel()
+    assert get_benchmark("tnb_micro").truth_unit == "" and get_benchmark("nb201").truth_unit == "%"

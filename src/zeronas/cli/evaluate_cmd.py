@@ -181,7 +181,7 @@ def evaluate_command(
     for line in result.notes:
         console.print(f"  {line}", highlight=False)
     best = format_best_found(result).drop(columns=["most picked"], errors="ignore")
-    console.print(frame_table(best, f"best-found (space optimum {result.evaluation.optimum:.2f}%)"))
+    console.print(frame_table(best, f"best-found (space optimum {result.evaluation.optimum:.2f}{result.unit})"))
     written = write_tables(result, out)
     for subset in bench.subset_names():
         try:

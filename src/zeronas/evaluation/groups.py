@@ -52,6 +52,8 @@ class GroupResult:
     notes: list[str] = field(default_factory=list)
     #: the benchmark subset (a family, a kind) the group was restricted to; '' for the whole space
     subset: str = ""
+    #: the ground truth's unit: '%' for accuracies, '' for an SSIM, a negative loss or another task metric
+    unit: str = "%"
 
     @property
     def name(self) -> str:
@@ -60,7 +62,16 @@ class GroupResult:
     @property
     def title(self) -> str:
         where = f"{self.space} [{self.subset}]" if self.subset else self.space
-        return f"{where} / {self.dataset} / settings {self.digest} ({self.metric} accuracy)"
+        return f"{where} / {self.dataset} / settings {self.digest} ({self.metric} {self.truth_kind})"
+
+    @property
+    def truth_kind(self) -> str:
+        """'accuracy' for a percentage ground truth, else 'metric'."""
+        return "accuracy" if self.unit == "%" else "metric"
+
+    def unit_label(self, name: str) -> str:
+        """A column name with the ground truth's unit: 'best-found %' or 'best-found'."""
+        return f"{name} {self.unit}" if self.unit else name
 
     def figures(self) -> dict[str, bytes]:
         """PNG bytes of the three plots, by short name."""
@@ -68,7 +79,7 @@ class GroupResult:
         out = {
             "correlations": plots.correlation_bars(ev.summary, ev.top, self.title),
             "best_found": plots.best_found_bars(
-                ev.summary, ev.optimum, self.title, float(ev.best_found["population_best"].max())
+                ev.summary, ev.optimum, self.title, float(ev.best_found["population_best"].max()), self.unit
             ),
         }
         if not ev.ratios.empty:
@@ -141,8 +152,8 @@ def evaluate_group(
     """
     truth = ground_truth(space, dataset, metric, data_dir)
     notes = []
+    bench = get_benchmark(space)
     if subset:
-        bench = get_benchmark(space)
         members = set(bench.subset_keys(subset, data_dir))
         truth = truth[truth.index.isin(members)]
         cells = members if cells is None else set(cells) & members
@@ -189,7 +200,9 @@ def evaluate_group(
         described = "; ".join(_POPULATION.get(k, k) for k in kinds)
         notes.append(f"{label}: {described} ({cells_n.min():.0f}-{cells_n.max():.0f} cells per proxy and seed)")
     notes += [f"{BEST_FOUND_RULE}.", f"{STD_RULE}."]
-    return GroupResult(space, dataset, digest, settings, metric, evaluation, failure_table(rows), notes, subset)
+    return GroupResult(
+        space, dataset, digest, settings, metric, evaluation, failure_table(rows), notes, subset, bench.truth_unit
+    )
 
 
 def evaluate_store(
@@ -261,7 +274,9 @@ def format_summary(result: GroupResult) -> pd.DataFrame:
             "KT@All": [_pm(m, s, 3) for m, s in zip(summary["kt_all"], summary["kt_all_std"], strict=True)],
             f"SPR@Top{top}%": [_pm(m, s, 3) for m, s in zip(summary["spr_top"], summary["spr_top_std"], strict=True)],
             f"KT@Top{top}%": [_pm(m, s, 3) for m, s in zip(summary["kt_top"], summary["kt_top_std"], strict=True)],
-            "best-found %": [_pm(m, s, 2) for m, s in zip(summary["best_acc"], summary["best_acc_std"], strict=True)],
+            result.unit_label("best-found"): [
+                _pm(m, s, 2) for m, s in zip(summary["best_acc"], summary["best_acc_std"], strict=True)
+            ],
             "cells All/Top": [
                 f"{a:.0f}/{t:.0f}" for a, t in zip(summary["cells_all"], summary["cells_top"], strict=True)
             ],
@@ -277,7 +292,8 @@ def format_best_found(result: GroupResult) -> pd.DataFrame:
     'best-found %': the per-seed best-found (mean ground truth of the cells tied at the top proxy value),
     mean ± sample std (ddof=1) over seeds; 'min–max %': the lowest and highest ground truth among the tied
     cells of every seed; 'tied cells': how many cells tie per seed (a range when seeds differ); 'most picked':
-    the most frequent `arch` over seeds, marked when it is only the first of several tied cells.
+    the most frequent `arch` over seeds, marked when it is only the first of several tied cells. The '%' of
+    the ground-truth columns is the benchmark's unit (none for a task metric such as an SSIM or a loss).
     """
     best = result.evaluation.best_found
     rows, order = [], []
@@ -291,12 +307,12 @@ def format_best_found(result: GroupResult) -> pd.DataFrame:
         rows.append(
             {
                 "proxy": proxy,
-                "best-found %": _pm(part["accuracy"].mean(), part["accuracy"].std(ddof=1), 2),
-                "min–max %": _span(part["accuracy_min"].min(), part["accuracy_max"].max(), ".2f"),
+                result.unit_label("best-found"): _pm(part["accuracy"].mean(), part["accuracy"].std(ddof=1), 2),
+                result.unit_label("min–max"): _span(part["accuracy_min"].min(), part["accuracy_max"].max(), ".2f"),
                 "tied cells": _span(part["tied"].min(), part["tied"].max(), "d"),
                 "most picked": pick,
-                "population best %": f"{part['population_best'].max():.2f}",
-                "space optimum %": f"{result.evaluation.optimum:.2f}",
+                result.unit_label("population best"): f"{part['population_best'].max():.2f}",
+                result.unit_label("space optimum"): f"{result.evaluation.optimum:.2f}",
             }
         )
         order.append(part["accuracy"].mean())

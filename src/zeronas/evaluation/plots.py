@@ -80,34 +80,49 @@ def ratio_lines(ratios: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
+def _axis_span(low: float, optimum: float, unit: str) -> tuple[float, float]:
+    """The x range of the best-found plot: accuracies in % from 5 points below the lowest bar (not below 0);
+    any other metric (an SSIM, a negative loss) with a margin of a tenth of its spread on both sides."""
+    if unit == "%":
+        return max(0.0, low - 5), optimum + 2
+    margin = 0.1 * (optimum - low) or 0.05 * max(abs(optimum), 1.0)
+    return low - margin, optimum + margin
+
+
 def best_found_bars(
-    summary: pd.DataFrame, optimum: float, title: str = "", population_best: float | None = None
+    summary: pd.DataFrame, optimum: float, title: str = "", population_best: float | None = None, unit: str = "%"
 ) -> Figure:
-    """Horizontal bars: each proxy's best-found accuracy (mean ± sample std over seeds), the optimum as a line.
+    """Horizontal bars: each proxy's best-found ground truth (mean ± sample std over seeds), the optimum as a line.
 
     A bar is the mean ground truth of the cells tied at the proxy's top value; where several tie, a grey
     line spans their min–max and the count is written beside it (`best_min`, `best_max`, `best_tied`).
     `population_best`: the best ground truth among the cells the proxies chose from (a dotted line).
+    `unit`: '%' for accuracies; '' for any other metric (bars then start at the left edge of the axis,
+    which may be negative).
     """
     order = summary.sort_values("best_acc", ascending=True, na_position="first")
     fig, axes = _figure(7, max(2.5, 0.35 * len(order) + 1.2))
     ax = axes[0]
     y = np.arange(len(order))
-    ax.barh(y, order["best_acc"].fillna(0), xerr=order["best_acc_std"].fillna(0), color=_COLOURS[2], capsize=2)
+    floor = order[["best_acc", "best_min"]].to_numpy(float)
+    left, right = _axis_span(float(np.nanmin(floor, initial=optimum)), optimum, unit)
+    base = left if unit != "%" else 0.0
+    values = order["best_acc"].fillna(base) - base
+    ax.barh(y, values, left=base, xerr=order["best_acc_std"].fillna(0), color=_COLOURS[2], capsize=2)
     tied = order["best_tied"].fillna(0).to_numpy(int) > 1
     if tied.any():
         low, high = order["best_min"].to_numpy(float)[tied], order["best_max"].to_numpy(float)[tied]
         ax.hlines(y[tied], low, high, color="dimgrey", linewidth=2.5, alpha=0.8, label="min–max of tied cells")
-        for position, right, count in zip(y[tied], high, order["best_tied"].to_numpy(int)[tied], strict=True):
-            ax.text(right + 0.3, position, f"{count} tied", va="center", fontsize=7)
-    ax.axvline(optimum, color=_COLOURS[3], linestyle="--", label=f"space optimum {optimum:.2f}%")
+        for position, end, count in zip(y[tied], high, order["best_tied"].to_numpy(int)[tied], strict=True):
+            ax.text(end + 0.01 * (right - left), position, f"{count} tied", va="center", fontsize=7)
+    ax.axvline(optimum, color=_COLOURS[3], linestyle="--", label=f"space optimum {optimum:.2f}{unit}")
     if population_best is not None and np.isfinite(population_best) and population_best < optimum:
-        ax.axvline(population_best, color="grey", linestyle=":", label=f"best evaluated cell {population_best:.2f}%")
+        label = f"best evaluated cell {population_best:.2f}{unit}"
+        ax.axvline(population_best, color="grey", linestyle=":", label=label)
     ax.set_yticks(y, order["proxy"])
-    floor = order[["best_acc", "best_min"]].to_numpy(float)
-    low = float(np.nanmin(floor, initial=optimum))
-    ax.set_xlim(max(0.0, low - 5), optimum + 2)
-    ax.set_xlabel("ground-truth accuracy of the proxy's top cells (%, mean over tied cells)")
+    ax.set_xlim(left, right)
+    what = "accuracy of the proxy's top cells (%, " if unit == "%" else "metric of the proxy's top cells ("
+    ax.set_xlabel(f"ground-truth {what}mean over tied cells)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     if title:

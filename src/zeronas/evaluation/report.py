@@ -108,7 +108,7 @@ def render_html(results: list[GroupResult], figures: list[dict[str, bytes]], ski
         ev = result.evaluation
         parts += [
             f"<h2>{html.escape(result.title)}</h2>",
-            f"<p>Ground truth: {result.metric} accuracy; space optimum {ev.optimum:.2f}%.</p>",
+            f"<p>Ground truth: {result.metric} {result.truth_kind}; space optimum {ev.optimum:.2f}{result.unit}.</p>",
             "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>",
             "<h3>Settings that produced these numbers</h3>",
             f"<pre>{html.escape(_settings_text(result))}</pre>",
