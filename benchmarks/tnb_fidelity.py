@@ -5,17 +5,27 @@ For each task, a seeded sample of the cells of `benchmarks/reference_zc/transnas
 scored with `zeronas.score` on the task's batch (`load_batch(task)`: real ImageNet inputs, the task's
 targets and loss), and each proxy's values are rank-correlated (Spearman) with the reference values of
 the same proxy (`jacob_cov` is the reference's `jacov`; synflow has no reference value) and with the
-cells' validation metric. Results go to JSON with the machine description, after every task.
+cells' validation metric. With `--repeat-seed S` every cell is scored again under seed S (another
+initialisation and another batch of the same images) and each proxy's seed-to-seed Spearman is reported:
+the agreement a proxy has with itself when the weights and images change, which bounds what a
+reference computed with other weights and other images (NAS-Bench-Suite-Zero's, on Taskonomy) can show.
+With `--perturb R` every cell is scored again under the same seed on the batch times (1 + R·N(0,1))
+(seeded noise): a proxy whose ranking moves under R far below an 8-bit pixel step (1/255) ranks cells
+by float rounding, and no implementation can match another's values on it.
+Results go to JSON with the machine description, after every task.
 
     python benchmarks/tnb_fidelity.py [--cells 16] [--batch-size 8] [--tasks autoencoder,jigsaw] [--threads 1]
+        [--proxies jacob_cov,grasp] [--repeat-seed 1] [--perturb 1e-6]
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +35,7 @@ from scipy.stats import spearmanr
 
 from zeronas import score
 from zeronas.config import data_file, read_data_json
-from zeronas.data import load_batch
+from zeronas.data import Batch, load_batch
 from zeronas.evaluation.scoring import build_seeded
 from zeronas.spaces.tnb import TASK_NAMES, TransNASMicroSpace, get_task
 
@@ -47,23 +57,72 @@ def _spearman(a: list[float], b: list[float]) -> float | None:
     return round(float(rho), 4)
 
 
-def run_task(task: str, cells: int, batch_size: int, seed: int) -> dict[str, object]:
-    """Score a seeded sample of the task's reference cells; correlations per proxy."""
+@functools.lru_cache(maxsize=4)
+def _batch(task: str, batch_size: int, seed: int) -> Batch:
+    return load_batch(task, batch_size, seed)
+
+
+@functools.lru_cache(maxsize=4)
+def _perturbed_batch(task: str, batch_size: int, seed: int, relative: float) -> Batch:
+    batch = _batch(task, batch_size, seed)
+    noise = torch.randn(batch.x.shape, generator=torch.Generator().manual_seed(seed + 1), dtype=batch.x.dtype)
+    return replace(batch, x=batch.x * (1.0 + relative * noise))
+
+
+def _score_cell(
+    space: TransNASMicroSpace,
+    key: str,
+    task: str,
+    proxies: tuple[str, ...],
+    batch_size: int,
+    seed: int,
+    perturb: float | None = None,
+) -> dict[str, object]:
+    """Score details of one reference cell built and scored under `seed` (on the perturbed batch with `perturb`)."""
+    net = build_seeded(space, space.validate(ast.literal_eval(key)), get_task(task).outputs, seed)
+    batch = _batch(task, batch_size, seed) if perturb is None else _perturbed_batch(task, batch_size, seed, perturb)
+    return score(net, batch, list(proxies), seed=seed, inplace=True).details
+
+
+def _values(details: dict[str, object], proxies: tuple[str, ...]) -> dict[str, float]:
+    return {name: details[name].value if details[name].ok else float("nan") for name in proxies}
+
+
+def run_task(
+    task: str,
+    cells: int,
+    batch_size: int,
+    seed: int,
+    proxies: tuple[str, ...],
+    repeat_seed: int | None = None,
+    perturb: float | None = None,
+) -> dict[str, object]:
+    """Score a seeded sample of the task's reference cells; correlations per proxy (and seed to seed)."""
     reference = read_data_json(data_file(REFERENCE.format(task=task)))
     keys = sorted(reference)
     picks = sorted(int(i) for i in np.random.default_rng(seed).choice(len(keys), cells, replace=False))
     space = TransNASMicroSpace(task=task)
-    batch = load_batch(task, batch_size, seed)
-    ours: dict[str, list[float]] = {p: [] for p in PROXIES}
-    theirs: dict[str, list[float]] = {p: [] for p in PROXIES}
-    accuracy, statuses = [], {p: {} for p in PROXIES}
+    batch = _batch(task, batch_size, seed)
+    # repeated scorings: result label -> (seed, input perturbation)
+    variants: dict[str, tuple[int, float | None]] = {}
+    if repeat_seed is not None:
+        variants[f"spearman_seed_{seed}_vs_seed_{repeat_seed}"] = (repeat_seed, None)
+    if perturb is not None:
+        variants[f"spearman_vs_input_perturbed_{perturb:g}"] = (seed, perturb)
+    ours: dict[str, list[float]] = {p: [] for p in proxies}
+    again = {label: {p: [] for p in proxies} for label in variants}
+    theirs: dict[str, list[float]] = {p: [] for p in proxies}
+    accuracy, statuses = [], {p: {} for p in proxies}
     start = time.time()
     for i in picks:
         key = keys[i]
-        net = build_seeded(space, space.validate(ast.literal_eval(key)), get_task(task).outputs, seed)
-        scores = score(net, batch, list(PROXIES), seed=seed, inplace=True)
-        for name in PROXIES:
-            detail = scores.details[name]
+        details = _score_cell(space, key, task, proxies, batch_size, seed)
+        for label, (other_seed, noise) in variants.items():
+            repeated = _values(_score_cell(space, key, task, proxies, batch_size, other_seed, noise), proxies)
+            for name, value in repeated.items():
+                again[label][name].append(value)
+        for name in proxies:
+            detail = details[name]
             ours[name].append(detail.value if detail.ok else float("nan"))
             statuses[name][detail.status] = statuses[name].get(detail.status, 0) + 1
             ref = reference[key].get(REFERENCE_NAME.get(name, name))
@@ -76,12 +135,14 @@ def run_task(task: str, cells: int, batch_size: int, seed: int) -> dict[str, obj
         "batch_source": batch.source,
         "loss": batch.loss,
         "seconds": round(time.time() - start, 1),
-        "spearman_vs_reference": {p: _spearman(ours[p], theirs[p]) for p in PROXIES},
-        "spearman_vs_val_accuracy": {p: _spearman(ours[p], accuracy) for p in PROXIES},
-        "reference_spearman_vs_val_accuracy": {p: _spearman(theirs[p], accuracy) for p in PROXIES},
+        "spearman_vs_reference": {p: _spearman(ours[p], theirs[p]) for p in proxies},
+        "spearman_vs_val_accuracy": {p: _spearman(ours[p], accuracy) for p in proxies},
+        "reference_spearman_vs_val_accuracy": {p: _spearman(theirs[p], accuracy) for p in proxies},
         "status": statuses,
         "keys": [keys[i] for i in picks],
     }
+    for label, values in again.items():
+        result[label] = {p: _spearman(ours[p], values[p]) for p in proxies}
     return result
 
 
@@ -94,22 +155,32 @@ def main() -> None:
         "--tasks", default=",".join(("autoencoder", "jigsaw", *(t for t in TASK_NAMES if t not in REAL_TARGETS)))
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--proxies", default=",".join(PROXIES), help="Comma-separated proxies to compare.")
+    parser.add_argument("--repeat-seed", type=int, default=None, help="Score every cell again under this seed.")
+    parser.add_argument(
+        "--perturb", type=float, default=None, help="Score every cell again on the batch x (1+R·N(0,1))."
+    )
     parser.add_argument("--date", default=time.strftime("%Y-%m-%d"))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     tasks = [get_task(t).name for t in args.tasks.split(",")]
+    proxies = tuple(p.strip() for p in args.proxies.split(",") if p.strip())
+    repeat = "" if args.repeat_seed is None else f" --repeat-seed {args.repeat_seed}"
+    repeat += "" if args.perturb is None else f" --perturb {args.perturb:g}"
     report: dict[str, object] = {
         "machine": {**machine(), "description": "2-core CPU machine (shared)"},
         "measured": args.date,
         "command": f"python benchmarks/tnb_fidelity.py --cells {args.cells} --batch-size {args.batch_size} "
-        f"--seed {args.seed} --tasks {','.join(tasks)} --threads {args.threads}",
-        "proxies": list(PROXIES),
+        f"--seed {args.seed} --tasks {','.join(tasks)} --threads {args.threads} --proxies {','.join(proxies)}{repeat}",
+        "proxies": list(proxies),
         "goal": "Spearman >= 0.80 against the reference on the tasks with real targets (autoencoder, jigsaw)",
         "tasks": {},
     }
     for task in tasks:
-        report["tasks"][task] = run_task(task, args.cells, args.batch_size, args.seed)
+        report["tasks"][task] = run_task(
+            task, args.cells, args.batch_size, args.seed, proxies, args.repeat_seed, args.perturb
+        )
         print(task, json.dumps(report["tasks"][task]["spearman_vs_reference"]), flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=1) + "\n")
