@@ -121,10 +121,10 @@ def run_task(
             repeated = _values(_score_cell(space, key, task, proxies, batch_size, other_seed, noise), proxies)
             for name, value in repeated.items():
                 again[label][name].append(value)
-        for name in proxies:
-            detail = details[name]
-            ours[name].append(detail.value if detail.ok else float("nan"))
-            statuses[name][detail.status] = statuses[name].get(detail.status, 0) + 1
+        for name, value in _values(details, proxies).items():
+            ours[name].append(value)
+            status = details[name].status
+            statuses[name][status] = statuses[name].get(status, 0) + 1
             ref = reference[key].get(REFERENCE_NAME.get(name, name))
             theirs[name].append(float(ref["score"]) if ref else float("nan"))
         accuracy.append(float(reference[key]["val_accuracy"]))

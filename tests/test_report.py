@@ -226,10 +226,10 @@ def test_best_found_of_a_task_metric_has_no_percent_and_a_negative_axis() -> Non
     truth = pd.Series({"a": -0.74, "b": -0.70, "c": -0.66, "d": -0.69})
     rows = pd.DataFrame({"arch": list(truth.index), "proxy": "p", "seed": 0, "value": [1.0, 2.0, 3.0, 0.0]})
     evaluation = evaluate_rows(rows, truth, top=50, ratios=None)
-    result = GroupResult("tnb_micro", "room_layout", "dg", {}, "val", evaluation, pd.DataFrame(), unit="")
+    result = GroupResult("tnb_micro", "room_layout", "dg", {}, "val", evaluation, pd.DataFrame())
     row = format_best_found(result).iloc[0]
     assert row["best-found"] == "-0.66" and row["space optimum"] == "-0.66" and "best-found %" not in row
-    assert "best-found" in format_summary(result).columns and "(val metric)" in result.title
+    assert result.unit == "" and "best-found" in format_summary(result).columns and "(val metric)" in result.title
     assert "| proxy | best-found | min–max | tied cells |" in render_markdown([result], [], "mem")
     figure = plots.best_found_bars(evaluation.summary, evaluation.optimum, unit="")
     left, right = figure.axes[0].get_xlim()

@@ -52,8 +52,6 @@ class GroupResult:
     notes: list[str] = field(default_factory=list)
     #: the benchmark subset (a family, a kind) the group was restricted to; '' for the whole space
     subset: str = ""
-    #: the ground truth's unit: '%' for accuracies, '' for an SSIM, a negative loss or another task metric
-    unit: str = "%"
 
     @property
     def name(self) -> str:
@@ -63,6 +61,11 @@ class GroupResult:
     def title(self) -> str:
         where = f"{self.space} [{self.subset}]" if self.subset else self.space
         return f"{where} / {self.dataset} / settings {self.digest} ({self.metric} {self.truth_kind})"
+
+    @property
+    def unit(self) -> str:
+        """The ground truth's unit, the benchmark's: '%' for accuracies, '' for an SSIM, a loss or another metric."""
+        return get_benchmark(self.space).truth_unit
 
     @property
     def truth_kind(self) -> str:
@@ -152,8 +155,8 @@ def evaluate_group(
     """
     truth = ground_truth(space, dataset, metric, data_dir)
     notes = []
-    bench = get_benchmark(space)
     if subset:
+        bench = get_benchmark(space)
         members = set(bench.subset_keys(subset, data_dir))
         truth = truth[truth.index.isin(members)]
         cells = members if cells is None else set(cells) & members
@@ -200,9 +203,7 @@ def evaluate_group(
         described = "; ".join(_POPULATION.get(k, k) for k in kinds)
         notes.append(f"{label}: {described} ({cells_n.min():.0f}-{cells_n.max():.0f} cells per proxy and seed)")
     notes += [f"{BEST_FOUND_RULE}.", f"{STD_RULE}."]
-    return GroupResult(
-        space, dataset, digest, settings, metric, evaluation, failure_table(rows), notes, subset, bench.truth_unit
-    )
+    return GroupResult(space, dataset, digest, settings, metric, evaluation, failure_table(rows), notes, subset)
 
 
 def evaluate_store(
