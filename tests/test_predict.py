@@ -60,18 +60,35 @@ def test_feature_table_appends_the_space_encoding():
     space = create_space("nb201")
     key = space.sample(np.random.default_rng(0))
     features = feature_table(pd.DataFrame({"p": [1.0]}, index=[key]), space)
-    assert list(features.columns[:1]) == ["p"] and features.shape == (1, 31)
-    assert np.array_equal(features.iloc[0, 1:].to_numpy(), space.encode(key))
+    graph = space.graph_features(key)
+    assert list(features.columns[:1]) == ["p"] and features.shape == (1, 1 + 30 + len(graph))
+    assert np.array_equal(features.iloc[0, 1:31].to_numpy(), space.encode(key))
+    assert features.iloc[0, 31:].to_dict() == {f"graph_{name}": value for name, value in graph.items()}
+    # a space without a cell graph (a timm-like zoo): proxies and encoding only
+    assert not [c for c in feature_table(pd.DataFrame({"p": [1.0]}, index=["7"]), _NoGraph()).columns if "graph" in c]
+
+
+class _NoGraph:
+    name = "nograph"
+
+    def encode(self, key: str) -> np.ndarray:
+        return np.array([float(key)])
+
+    def graph_features(self, key: str) -> dict[str, float]:
+        raise NotImplementedError("no graph")
 
 
 def test_predictor_ranks_held_out_nb201_cells(cifar10_rows, shared_dir):
-    """100 labelled cells of the checked-in sweep rank the other 400 at Spearman ~0.94 (measured 0.936 mean)."""
+    """100 labelled cells of the checked-in sweep rank the other 400 at Spearman ~0.95 (measured .948/.960).
+
+    The earlier model (raw target, depth 3, one-hot only) measured .936 on average here: the bar of .94 fails
+    if the log-error target or the graph descriptors stop doing their part."""
     values = proxy_table(cifar10_rows)
     features = feature_table(values, create_space("nb201"))
     truth = ground_truth("nb201", "cifar10", "test")
     curve = fewshot_curve(features, truth, labels=[100], draws=2)
     assert len(curve) == 2 and (curve["held_out"] == 400).all()
-    assert curve["spearman"].min() > 0.90
+    assert curve["spearman"].min() > 0.94
     assert curve["proxy_spearman"].max() < curve["spearman"].min()  # beats the best single proxy chosen on the labels
     assert (curve["pick"] > 92.0).all() and (curve["oracle"] == truth.reindex(values.index).max()).all()
     summary = summarise_curve(curve)
@@ -93,8 +110,26 @@ def test_predictor_refuses_bad_labels():
         fewshot_curve(features, pd.Series(np.arange(10.0), index=features.index), labels=[8])
     with pytest.raises(InvalidInputError, match="at least 2"):
         fewshot_curve(features, pd.Series(np.arange(10.0), index=features.index), labels=[1])
-    fitted = FewShotPredictor(rounds=20).fit(features, pd.Series(np.arange(10.0), index=features.index))
-    assert fitted.predict(features).corr(pd.Series(np.arange(10.0), index=features.index), method="spearman") > 0.9
+    with pytest.raises(InvalidInputError, match="unknown few-shot target 'rank'"):
+        FewShotPredictor(target="rank")
+    with pytest.raises(InvalidInputError, match=r"accuracy 120.0 > 100: the log-error target needs accuracies in %"):
+        FewShotPredictor().fit(features, pd.Series([50.0, 120.0], index=["c0", "c1"]))
+    labels = pd.Series(np.arange(10.0), index=features.index)
+    fitted = FewShotPredictor(rounds=20).fit(features, labels)
+    assert fitted.predict(features).corr(labels, method="spearman") > 0.9
+    # a metric that is not a percentage is fitted raw; larger than 100 is then fine
+    raw = FewShotPredictor(rounds=20, target="raw").fit(features, labels * 1000)
+    assert raw.predict(features).corr(labels, method="spearman") > 0.9
+
+
+def test_log_error_target_predicts_on_the_accuracy_scale():
+    """Fitted on -ln(101 - acc), predictions map back to % (a constant label comes back as itself)."""
+    features = pd.DataFrame({"p": np.arange(8.0)}, index=[f"c{i}" for i in range(8)])
+    constant = FewShotPredictor(rounds=50).fit(features, pd.Series(93.5, index=features.index))
+    assert np.allclose(constant.predict(features), 93.5, atol=1e-3)
+    spread = pd.Series(np.linspace(10.0, 94.0, 8), index=features.index)
+    predicted = FewShotPredictor(rounds=300, params={"eta": 0.3}).fit(features, spread).predict(features)
+    assert predicted.between(10.0 - 1e-3, 94.0 + 1e-3).all() and abs(predicted.iloc[-1] - 94.0) < 1.0
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from zeronas.evaluation.fewshot import (
     fewshot_curve,
     stored_pool,
     summarise_curve,
+    target_for,
 )
 from zeronas.groundtruth.truth import ground_truth
 from zeronas.proxies import resolve_proxies
@@ -80,7 +81,7 @@ def predict_command(
     draws: Annotated[int, typer.Option("--draws", min=1, max=1000, help="Random labelled sets per count.")] = 5,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the labelled-set draws.")] = 0,
     encoding: Annotated[
-        bool, typer.Option("--encoding/--no-encoding", help="Add the space's cell encoding to the proxy features.")
+        bool, typer.Option("--encoding/--no-encoding", help="Add the space's cell encoding and graph descriptors.")
     ] = True,
     train: Annotated[
         Path | None,
@@ -109,13 +110,17 @@ def predict_command(
     features = feature_table(values, search_space if encoding else None)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"predict_{space}_{info.name}"
-    if train is not None:
-        _predict_from(features, _canonical(search_space, read_labels(train)), out / f"{stem}.csv", notes)
-        return
     bench = get_benchmark(space)
+    target = target_for(bench.truth_unit)
+    if train is not None:
+        labelled = _canonical(search_space, read_labels(train))
+        _predict_from(features, labelled, out / f"{stem}.csv", notes, target)
+        return
     metric = metric or bench.metrics[0]
     truth = ground_truth(space, info.name, metric)
-    curve = fewshot_curve(features, truth, parse_counts(labels), draws, seed, proxies=list(values.columns))
+    curve = fewshot_curve(
+        features, truth, parse_counts(labels), draws, seed, proxies=list(values.columns), model={"target": target}
+    )
     summary = summarise_curve(curve)
     shown = pd.DataFrame(
         {
@@ -146,6 +151,7 @@ def predict_command(
         "draws": draws,
         "seed": seed,
         "encoding": encoding,
+        "target": target,
         "notes": notes,
         "summary": summary.to_dict(orient="records"),
     }
@@ -153,14 +159,14 @@ def predict_command(
     console.print(f"wrote {out / f'{stem}_curve.csv'}, {out / f'{stem}_summary.csv'}, {out / f'{stem}.json'}")
 
 
-def _predict_from(features: pd.DataFrame, labelled: pd.Series, path: Path, notes: list[str]) -> None:
+def _predict_from(features: pd.DataFrame, labelled: pd.Series, path: Path, notes: list[str], target: str) -> None:
     """Fit on the user's trained cells and write every other pool cell's predicted accuracy, best first."""
     unknown = labelled.index.difference(features.index)
     if len(unknown):
         raise InvalidInputError(
             f"{len(unknown)} trained cell(s) have no stored proxy values (e.g. {unknown[0]!r}); score them first"
         )
-    model = FewShotPredictor().fit(features, labelled)
+    model = FewShotPredictor(target=target).fit(features, labelled)
     rest = features.drop(index=labelled.index)
     if rest.empty:
         raise InvalidInputError("every pool cell is already trained; nothing is left to predict")

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from zeronas.errors import InvalidInputError
-from zeronas.evaluation.fewshot import FewShotPredictor, feature_table
+from zeronas.evaluation.fewshot import FewShotPredictor, feature_table, target_for
 from zeronas.search.algorithms import random_search, register_algorithm
 from zeronas.search.evaluator import Evaluator
 from zeronas.search.outcome import tabulated_accuracy
+from zeronas.spaces import get_benchmark
 
 
 def _label_oracle(ev: Evaluator) -> pd.Series:
@@ -52,10 +53,11 @@ def fewshot_search(
     if len(pool) <= labels:
         raise InvalidInputError(f"fewshot needs more scored cells ({len(pool)}) than labels ({labels})")
     features = feature_table(values.loc[pool].astype("float64"), ev.space)
+    target = target_for(get_benchmark(ev.space.name).truth_unit)
     trained = list(rng.choice(pool.to_numpy(), size=initial, replace=False))
     per_round = int(np.ceil((labels - initial) / rounds))
     while len(trained) < labels:
-        model = FewShotPredictor(seed=int(rng.integers(2**31))).fit(features, oracle[trained])
+        model = FewShotPredictor(seed=int(rng.integers(2**31)), target=target).fit(features, oracle[trained])
         untrained = features.drop(index=trained)
         ranked = model.predict(untrained).sort_values(ascending=False, kind="stable")
         trained += list(ranked.index[: min(per_round, labels - len(trained))])

@@ -68,6 +68,13 @@ class SearchSpace(ABC):
     def encode(self, key: str) -> np.ndarray:
         """A fixed-length float vector describing `key` (for predictors and NSGA-II)."""
 
+    def graph_features(self, key: str) -> dict[str, float]:
+        """Named descriptors of `key`'s cell graph for predictors (`zeronas.spaces.graph_features`).
+
+        Spaces without a cell graph have none: NotImplementedError, which a predictor takes as "encoding only".
+        """
+        raise NotImplementedError(f"space {self.name!r} has no graph descriptors")
+
     def config(self) -> dict[str, object]:
         """The constructor keywords that rebuild this space: `create_space(space.name, **space.config())`.
 

@@ -29,7 +29,10 @@ from torch import nn
 
 from zeronas.errors import DataNotFoundError, InvalidArchError, InvalidInputError
 from zeronas.spaces.base import SearchSpace, check_num_classes
+from zeronas.spaces.graph_features import dag_paths, path_descriptors
 from zeronas.spaces.nb101.hashing import (
+    CONV1X1,
+    CONV3X3,
     INNER_OPS,
     INPUT,
     MAX_VERTICES,
@@ -273,6 +276,12 @@ class NasBench101Space(SearchSpace):
         for v in range(1, spec.num_vertices - 1):
             ops[v - 1, INNER_OPS.index(spec.ops[v])] = 1.0
         return np.concatenate([np.asarray(edges, dtype=np.float32), ops.ravel()])
+
+    def graph_features(self, key: object) -> dict[str, float]:
+        """Op counts and input->output path statistics of the pruned cell (ops on its inner vertices)."""
+        spec = self.spec(key)
+        ops = {v: spec.ops[v] for v in range(1, spec.num_vertices - 1)}
+        return path_descriptors(ops, dag_paths(spec.matrix), INNER_OPS, (CONV3X3, CONV1X1))
 
     # --- models -------------------------------------------------------------------------------
     def build(self, key: object, num_classes: int | None = None, **kwargs: object) -> nn.Module:

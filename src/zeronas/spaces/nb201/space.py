@@ -22,6 +22,7 @@ from torch import nn
 from zeronas.config import data_file
 from zeronas.errors import InvalidArchError, InvalidInputError
 from zeronas.spaces.base import SearchSpace, check_count, check_num_classes
+from zeronas.spaces.graph_features import four_node_cell
 from zeronas.spaces.nb201.model import OP_NAMES, TinyNetwork
 
 NUM_EDGES = 6
@@ -184,6 +185,11 @@ class NasBench201Space(SearchSpace):
         vec = np.zeros((NUM_EDGES, NUM_OPS), dtype=np.float32)
         vec[np.arange(NUM_EDGES), list(self.ops(key))] = 1.0
         return vec.ravel()
+
+    def graph_features(self, key: str) -> dict[str, float]:
+        """Op counts and input->output path statistics of the cell (`four_node_cell`)."""
+        ops = {edge: OP_NAMES[o] for edge, o in zip(EDGES, self.ops(key), strict=True)}
+        return four_node_cell(ops, OP_NAMES, ("nor_conv_3x3", "nor_conv_1x1"))
 
     def is_connected(self, key: str) -> bool:
         """Whether some path of non-'none' edges joins the cell input to its output."""
