@@ -159,6 +159,9 @@ def test_predict_command_curve_and_user_labels(cli, cifar10_store, tmp_path, sha
     )
     assert result.code == 0, result.err
     assert "3 proxies: nwot, synflow, params" in result.out
+    assert "features: 3 proxies, 30 encoding columns, 15 graph descriptors; target: log error" in " ".join(
+        result.out.split()
+    )
     summary = pd.read_csv(tmp_path / "predict_nb201_cifar10_summary.csv")
     assert list(summary["labels"]) == [10, 50] and (summary["draws"] == 2).all()
     assert summary["spearman_mean"].iloc[1] > 0.8

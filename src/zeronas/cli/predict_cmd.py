@@ -15,6 +15,7 @@ from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import DataNotFoundError, InvalidInputError
 from zeronas.evaluation.fewshot import (
+    GRAPH_PREFIX,
     FewShotPredictor,
     feature_table,
     fewshot_curve,
@@ -112,6 +113,11 @@ def predict_command(
     stem = f"predict_{space}_{info.name}"
     bench = get_benchmark(space)
     target = target_for(bench.truth_unit)
+    graphs = sum(str(c).startswith(GRAPH_PREFIX) for c in features.columns)
+    notes.append(
+        f"features: {len(values.columns)} proxies, {len(features.columns) - len(values.columns) - graphs} encoding"
+        f" columns, {graphs} graph descriptors; target: {target.replace('_', ' ')}"
+    )
     if train is not None:
         labelled = _canonical(search_space, read_labels(train))
         _predict_from(features, labelled, out / f"{stem}.csv", notes, target)
