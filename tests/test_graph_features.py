@@ -22,8 +22,11 @@ def test_nb201_cell_counts_only_live_paths(shared_dir):
 
 
 def test_disconnected_cell_has_no_path(shared_dir):
-    features = create_space("nb201").graph_features("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|avg_pool_3x3~2|")
+    space = create_space("nb201")
+    arch = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|avg_pool_3x3~2|"
+    features = space.graph_features(arch)
     assert features["paths"] == 0 and features["max_convs"] == -1 and features["live_nor_conv_3x3"] == 0
+    assert not space.is_connected(arch) and space.is_connected(arch.replace("none~1|+", "nor_conv_1x1~1|+"))
     assert features["n_nor_conv_3x3"] == 1 and features["n_avg_pool_3x3"] == 1
 
 

@@ -45,12 +45,16 @@ def path_descriptors(
 FOUR_NODE_PATHS = (((0, 3),), ((0, 1), (1, 3)), ((0, 2), (2, 3)), ((0, 1), (1, 2), (2, 3)))
 
 
+def live_four_node_paths(ops: Mapping[tuple[int, int], str], none: str = "none") -> list[tuple[tuple[int, int], ...]]:
+    """The input->output paths of a 4-node cell (ops on its six edges) that pass no `none` edge."""
+    return [path for path in FOUR_NODE_PATHS if all(ops[edge] != none for edge in path)]
+
+
 def four_node_cell(
     ops: Mapping[tuple[int, int], str], op_names: Sequence[str], convs: Sequence[str], none: str = "none"
 ) -> dict[str, float]:
     """`path_descriptors` of a 4-node cell with ops on its six edges; a path through a `none` edge is dead."""
-    live = [path for path in FOUR_NODE_PATHS if all(ops[edge] != none for edge in path)]
-    return path_descriptors(ops, live, op_names, convs)
+    return path_descriptors(ops, live_four_node_paths(ops, none), op_names, convs)
 
 
 def dag_paths(matrix: Sequence[Sequence[int]]) -> list[tuple[int, ...]]:

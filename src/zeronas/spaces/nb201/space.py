@@ -22,7 +22,7 @@ from torch import nn
 from zeronas.config import data_file
 from zeronas.errors import InvalidArchError, InvalidInputError
 from zeronas.spaces.base import SearchSpace, check_count, check_num_classes
-from zeronas.spaces.graph_features import four_node_cell
+from zeronas.spaces.graph_features import four_node_cell, live_four_node_paths
 from zeronas.spaces.nb201.model import OP_NAMES, TinyNetwork
 
 NUM_EDGES = 6
@@ -186,19 +186,17 @@ class NasBench201Space(SearchSpace):
         vec[np.arange(NUM_EDGES), list(self.ops(key))] = 1.0
         return vec.ravel()
 
+    def _edge_ops(self, key: str) -> dict[tuple[int, int], str]:
+        """(source, target) -> op name of every edge of the cell."""
+        return {edge: OP_NAMES[o] for edge, o in zip(EDGES, self.ops(key), strict=True)}
+
     def graph_features(self, key: str) -> dict[str, float]:
         """Op counts and input->output path statistics of the cell (`four_node_cell`)."""
-        ops = {edge: OP_NAMES[o] for edge, o in zip(EDGES, self.ops(key), strict=True)}
-        return four_node_cell(ops, OP_NAMES, ("nor_conv_3x3", "nor_conv_1x1"))
+        return four_node_cell(self._edge_ops(key), OP_NAMES, ("nor_conv_3x3", "nor_conv_1x1"))
 
     def is_connected(self, key: str) -> bool:
         """Whether some path of non-'none' edges joins the cell input to its output."""
-        ops = self.ops(key)
-        reach = {0}
-        for s, t in EDGES:
-            if s in reach and OP_NAMES[ops[EDGES.index((s, t))]] != "none":
-                reach.add(t)
-        return 3 in reach
+        return bool(live_four_node_paths(self._edge_ops(key)))
 
     def analytic_cost(
         self, key: str, what: str, num_classes: int | None = None, resolution: int | None = None
