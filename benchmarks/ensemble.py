@@ -1,28 +1,31 @@
-"""The training-free ensemble `zs_ensemble`: its design record, its cost, and its results on every stored benchmark.
+"""The training-free ensembles `zs_ensemble` and `zs_ensemble_top`: design records, cost, results on every benchmark.
 
-Three parts, each writing JSON (and the table a markdown file) under benchmarks/results/ensemble/:
+Parts, each writing JSON (and the table a markdown file) under benchmarks/results/ensemble/:
 
-  design  On the NB201 CIFAR-10 store only (500 uniform cells, sample seed 0): each candidate member's
-          Spearman, then every subset of 2-5 candidates under three aggregations (AZ-NAS's Σ ln(rank/M),
-          the mean percentile rank, the mean z-score of log-scaled values), best first. This is the only
-          data the choice of `zs_ensemble` saw.
-  cost    Seconds of the members in one engine call (`zeronas.score`, model copy included) over one plain
-          forward+backward (CE loss, train mode), on the NB201 cells with the smallest / median / largest
-          FLOPs of a seeded sample of 300, measured in the same run.
-  table   `evaluate_group` on each given store (space:dataset:path), restricted to the cells with every
-          zs_ensemble member value: SPR/KT @All and @Top5%, best-found, for #Params, #FLOPs, nwot, every
-          member, az_nas and zs_ensemble (their pool: all those cells).
+  design      On the NB201 CIFAR-10 store only (500 uniform cells, sample seed 0): each candidate member's
+              Spearman, then every subset of 2-5 candidates under three aggregations (AZ-NAS's Σ ln(rank/M),
+              the mean percentile rank, the mean z-score of log-scaled values), best first. This is the only
+              data the choice of `zs_ensemble` saw.
+  design-top  The search ensemble `zs_ensemble_top`, again on NB201 CIFAR-10 only: the 500 uniform cells plus
+              every top-5% cell; each 2-5 subset's SPR@All, SPR@Top5% and its 10 favourites' accuracy, and
+              the two finalists that the CIFAR-10 search (`search --ensemble`) decided between.
+  cost        Seconds of the members in one engine call (`zeronas.score`, model copy included) over one plain
+              forward+backward (CE loss, train mode), on the NB201 cells with the smallest / median / largest
+              FLOPs of a seeded sample of 300, measured in the same run.
+  table       `evaluate_group` on each given store (space:dataset:path), restricted to the cells with every
+              member value of both ensembles: SPR/KT @All and @Top5%, best-found, for #Params, #FLOPs, nwot,
+              every member, az_nas and both ensembles (their pool: all those cells).
+  search      Zero-shot search: regularised evolution maximising an ensemble (`EnsembleObjective`: each
+              candidate ranked over the 32 reference cells and every candidate so far; the answer is the best
+              over the final pool), 5 seeds, proxy seed 0 (values shared across seeds through the store);
+              the test accuracy of each answer.
 
     python benchmarks/ensemble.py design --store C10.sqlite
+    python benchmarks/ensemble.py design-top --store C10.sqlite
     python benchmarks/ensemble.py cost [--threads 1]
     python benchmarks/ensemble.py table nb201:cifar10:C10.sqlite nb201:cifar100:C100.sqlite ...
     python benchmarks/ensemble.py table timm_zoo:imagenet64:ZOO.sqlite --name table_timm_zoo64
-    python benchmarks/ensemble.py search --dataset cifar100 --evaluations 300 --store C100.sqlite
-
-  search  Zero-shot search: regularised evolution maximising zs_ensemble (`EnsembleObjective`: each
-          candidate ranked over the 32 reference cells and every candidate so far; the answer is the best
-          over the final pool), 5 seeds, proxy seed 0 (values shared across seeds through the store);
-          the test accuracy of each answer.
+    python benchmarks/ensemble.py search --ensemble zs_ensemble_top --dataset cifar100 --store C100.sqlite
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ from zeronas.store import ResultStore
 
 OUT = Path("benchmarks/results/ensemble")
 ENSEMBLE = "zs_ensemble"
+#: the ensemble designed for search (the top of the space), `design-top`'s choice
+SEARCH_ENSEMBLE = "zs_ensemble_top"
 #: the candidates the design compared (all cheap enough to fit 3x one forward+backward together)
 CANDIDATES = (
     "nwot", "synflow", "zen", "params", "flops", "meco", "meco_opt", "az_expressivity", "az_progressivity",
@@ -160,11 +165,59 @@ def design(args: argparse.Namespace) -> None:
     _write(report, "design_cifar10.json")
 
 
+def design_top(args: argparse.Namespace) -> None:
+    """The search ensemble's design: every 2-5 subset of the candidates (log-rank sum) judged where a search looks.
+
+    Data: NB201 CIFAR-10 only, the 500 uniform cells of sample seed 0 and every cell of the top 5%. Per subset:
+    SPR@All over the uniform cells (ranked among them), SPR@Top5% over the top cells and the mean test
+    accuracy of its 10 favourites (both ranked over uniform + top, a pool rich in good cells like a search's).
+    Two finalists, each the rule's best among the subsets with SPR@All >= .92: the highest SPR@Top5%, and the
+    smallest subset within 0.05 % of the best favourites' accuracy; the 5-seed CIFAR-10 search decides.
+    """
+    store = ResultStore(args.store)
+    values = store_table(args.store, "nb201", "cifar10")
+    truth = ground_truth("nb201", "cifar10", "test")
+    uniform = sorted(store.cells("nb201", "cifar10", "uniform:500:0") & set(values.index))
+    top = [key for key in top_set(truth, 5.0) if key in values.index]
+    candidates = [c for c in CANDIDATES if c in values.columns and values.loc[top, c].notna().all()]
+
+    def judge(members: tuple[str, ...]) -> dict:
+        table = values[list(members)]
+        pool = az_nas_aggregate(table)
+        favourites = pool.nlargest(10).index
+        return {"members": list(members), "spr_all": round(rank_correlation(az_nas_aggregate(table.loc[uniform]),
+                truth[uniform])[0], 4), "spr_top5": round(rank_correlation(pool[top], truth[top])[0], 4),
+                "favourites_acc": round(float(truth[favourites].mean()), 4)}  # fmt: skip
+
+    combos = [judge(m) for size in range(2, 6) for m in itertools.combinations(candidates, size)]
+    eligible = [c for c in combos if c["spr_all"] >= 0.92]
+    by_top = max(eligible, key=lambda c: c["spr_top5"])
+    best_fav = max(c["favourites_acc"] for c in eligible)
+    by_fav = min((c for c in eligible if c["favourites_acc"] >= best_fav - 0.05),
+                 key=lambda c: (len(c["members"]), -c["favourites_acc"]))  # fmt: skip
+    report = {
+        "machine": machine(),
+        "measured": args.date,
+        "command": f"python benchmarks/ensemble.py design-top --store {args.store}",
+        "data": f"NB201 CIFAR-10 seed 0: {len(uniform)} uniform cells (sample seed 0) + {len(top)} top-5% cells",
+        "candidates": candidates,
+        "combinations": len(combos),
+        "finalists": {"best_spr_top5": by_top, "best_favourites": by_fav},
+        "zs_ensemble": judge(get_ensemble(ENSEMBLE).members),
+        "best_by_spr_top5": sorted(eligible, key=lambda c: -c["spr_top5"])[:20],
+        "best_by_favourites": sorted(eligible, key=lambda c: -c["favourites_acc"])[:20],
+    }
+    for label, row in [*report["finalists"].items(), (ENSEMBLE, report["zs_ensemble"])]:
+        print(f"{label:15s} {row}")
+    _write(report, "design_top_cifar10.json")
+
+
 def cost(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     space = zeronas.create_space("nb201")
     batch = zeronas.load_batch("cifar10", args.batch_size, 0)
-    sets = {ENSEMBLE: list(get_ensemble(ENSEMBLE).members), "az_nas": list(AZ_COMPONENTS), "meco": ["meco"]}
+    sets = {name: list(get_ensemble(name).members) for name in (ENSEMBLE, SEARCH_ENSEMBLE, "az_nas")}
+    sets["meco"] = ["meco"]
     results = []
     for name, key in nb201_cells("cifar10").items():
         model = build_seeded(space, key, 10, 0)
@@ -183,14 +236,14 @@ def cost(args: argparse.Namespace) -> None:
 
 
 def table(args: argparse.Namespace) -> None:
-    proxies = [*BASELINES, *dict.fromkeys(get_ensemble(ENSEMBLE).members), *AZ_COMPONENTS, "az_nas", ENSEMBLE]
+    members = list(dict.fromkeys([*get_ensemble(ENSEMBLE).members, *get_ensemble(SEARCH_ENSEMBLE).members]))
+    proxies = [*BASELINES, *members, *AZ_COMPONENTS, "az_nas", ENSEMBLE, SEARCH_ENSEMBLE]
     records = []
     for entry in args.stores:
         space, dataset, path = entry.split(":", 2)
         store = ResultStore(Path(path))
         digest = group_digest(store, space, dataset)
         start = time.perf_counter()
-        members = get_ensemble(ENSEMBLE).members
         stored = store.frame(space=space, dataset=dataset, settings=digest, proxies=members, seeds=[0])
         counts = stored.groupby("arch")["proxy"].nunique()
         cells = set(counts.index[counts == len(members)]) & swept_cells(store, space, dataset)
@@ -225,7 +278,7 @@ def search_runs(args: argparse.Namespace) -> None:
     runs = []
     for seed in args.seeds:
         start = time.perf_counter()
-        result = search("nb201", args.dataset, ENSEMBLE, "evolution", evaluations=args.evaluations, seed=seed,
+        result = search("nb201", args.dataset, args.ensemble, "evolution", evaluations=args.evaluations, seed=seed,
                         proxy_seed=0, store=store, report_costs=(), population=args.population,
                         tournament=args.tournament)  # fmt: skip
         seconds = time.perf_counter() - start
@@ -237,9 +290,11 @@ def search_runs(args: argparse.Namespace) -> None:
     report = {
         "machine": machine(),
         "measured": args.date,
-        "command": f"python benchmarks/ensemble.py search --dataset {args.dataset} --evaluations {args.evaluations} "
-        f"--seeds {','.join(map(str, args.seeds))} --population {args.population} --tournament {args.tournament}",
-        "algorithm": "regularised evolution; objective zs_ensemble ranked over the 32 reference cells + all evaluated",
+        "command": f"python benchmarks/ensemble.py search --ensemble {args.ensemble} --dataset {args.dataset} "
+        f"--evaluations {args.evaluations} --seeds {','.join(map(str, args.seeds))} "
+        f"--population {args.population} --tournament {args.tournament}",
+        "algorithm": f"regularised evolution; objective {args.ensemble} ranked over the 32 reference cells + "
+        "all evaluated",
         "evaluations": args.evaluations,
         "reference_cells": 32,
         "runs": runs,
@@ -249,7 +304,9 @@ def search_runs(args: argparse.Namespace) -> None:
         "note": "seconds include computing proxy values not already in the store (shared across seeds: proxy seed 0)",
     }
     print(f"{args.dataset}: {report['mean']:.2f} ± {report['std'] or 0:.2f} (optimum {report['optimum']:.2f})")
-    _write(report, f"search_{args.dataset}.json")
+    prefix = "search" if args.ensemble == ENSEMBLE else f"search_{args.ensemble}"
+    suffix = "" if args.evaluations == 300 else f"_{args.evaluations}"
+    _write(report, f"{prefix}_{args.dataset}{suffix}.json")
 
 
 def _write(report: dict, name: str) -> None:
@@ -264,6 +321,8 @@ def main() -> None:
     sub = parser.add_subparsers(dest="part", required=True)
     p = sub.add_parser("design")
     p.add_argument("--store", type=Path, required=True, help="Store with the NB201 CIFAR-10 candidate values.")
+    p = sub.add_parser("design-top")
+    p.add_argument("--store", type=Path, required=True, help="Store with NB201 CIFAR-10 uniform and top-5% cells.")
     p = sub.add_parser("cost")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=64)
@@ -272,6 +331,7 @@ def main() -> None:
     p.add_argument("stores", nargs="+", help="space:dataset:store.sqlite")
     p.add_argument("--name", default="table", help="Output file name (without .json / .md).")
     p = sub.add_parser("search")
+    p.add_argument("--ensemble", default=ENSEMBLE, choices=[ENSEMBLE, SEARCH_ENSEMBLE])
     p.add_argument("--dataset", default="cifar10")
     p.add_argument("--seeds", type=lambda t: [int(x) for x in t.split(",")], default=[0, 1, 2, 3, 4])
     p.add_argument("--evaluations", type=int, default=300)
@@ -280,7 +340,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--store", type=Path, default=None, help="Store to read and keep member values in.")
     args = parser.parse_args()
-    {"design": design, "cost": cost, "table": table, "search": search_runs}[args.part](args)
+    {"design": design, "design-top": design_top, "cost": cost, "table": table, "search": search_runs}[args.part](args)
 
 
 if __name__ == "__main__":

@@ -34,9 +34,10 @@ ZS = ("synflow", "meco", "az_expressivity", "az_trainability")
 
 
 def test_registered_ensembles_and_their_members() -> None:
-    assert list_ensembles()[:2] == ["az_nas", "zs_ensemble"]
+    assert list_ensembles()[:3] == ["az_nas", "zs_ensemble", "zs_ensemble_top"]
     assert get_ensemble("az_nas").members == AZ_COMPONENTS
     assert get_ensemble("zs_ensemble").members == ZS
+    assert get_ensemble("zs_ensemble_top").members == ("synflow", "zen", "meco", "az_trainability", "jacob_cov")
     assert not set(list_ensembles()) & set(list_proxies())
 
 
