@@ -48,7 +48,7 @@ from zeronas.evaluation.groups import evaluate_group
 from zeronas.evaluation.metrics import rank_correlation, top_set
 from zeronas.evaluation.report import markdown_table
 from zeronas.evaluation.scoring import build_seeded
-from zeronas.evaluation.sweep import recorded_draws, recorded_tops
+from zeronas.evaluation.sweep import recorded_draws, recorded_top_draws, recorded_tops
 from zeronas.groundtruth.truth import ground_truth
 from zeronas.proxies import AZ_COMPONENTS, az_nas_aggregate, get_ensemble
 from zeronas.spaces import get_benchmark
@@ -68,8 +68,8 @@ BASELINES = ("params", "flops", "nwot")
 
 
 def swept_cells(store: ResultStore, space: str, dataset: str) -> set[str]:
-    """The cells of the recorded sweeps (uniform draws and top sets), not those a search added to the store."""
-    cells = set().union(*recorded_draws(store, space, dataset))
+    """The cells of the recorded sweeps (uniform draws, top sets and draws of them), not those a search added."""
+    cells = set().union(*recorded_draws(store, space, dataset), *recorded_top_draws(store, space, dataset).values())
     truth = ground_truth(space, dataset, first_metric(space))
     for percent in recorded_tops(store, space, dataset):
         cells |= set(top_set(truth, percent))
