@@ -6,7 +6,8 @@ with the proxy values of the exported sweeps in `benchmarks/results/store/` (see
 Features: the proxies (NB201: 16 survey proxies plus MeCo and AZ-NAS's four components), the one-hot
 encoding and the space's graph descriptors. Besides the full model: proxies only, encoding (one-hot and
 graph) only, the earlier model (raw target, depth 3, one-hot only) and the best single proxy chosen on the
-N labels. NB101 has two pools: 1,000 cells with 7 cheap proxies, 200 cells with MeCo and AZ-NAS too.
+N labels. NB101 has three pools: 1,000 cells with 7 cheap proxies, 200 and 400 cells (the 200 nested in the
+400) with params, flops, synflow, MeCo and AZ-NAS's four components.
 The model's settings were chosen on NB201 CIFAR-10 only; CIFAR-100, ImageNet16-120 and NB101 are held out.
 
 Usage: python benchmarks/fewshot.py [--draws 5] [--out benchmarks/results/fewshot]
@@ -68,6 +69,12 @@ SETTINGS = (
     ),
     ("nb101", "cifar10", 1000, (("nb101_cifar10_p7_sample1000_seed0", None),)),
     ("nb101", "cifar10", 200, (("nb101_cifar10_zs_az_sample200_seed0", None),)),
+    (
+        "nb101",
+        "cifar10",
+        400,
+        (("nb101_cifar10_zs_az_sample200_seed0", None), ("nb101_cifar10_meco_az_sample400_seed0", None)),
+    ),
 )
 #: the goal of the issue at 100 labels, and NAS-Bench-Suite-Zero's XGBoost on 13 proxies (100 / 1,000 labels)
 GOALS = {"cifar10": 0.95, "cifar100": 0.95, "ImageNet16-120": 0.95, "nb101": 0.82}
