@@ -34,8 +34,10 @@ import argparse
 import itertools
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -66,6 +68,19 @@ CANDIDATES = (
 )  # fmt: skip
 #: proxies of the results table besides the ensembles' members
 BASELINES = ("params", "flops", "nwot")
+#: the search's default budget; result files of other budgets carry it in their name
+DEFAULT_EVALUATIONS = 300
+
+
+def subsets(candidates: list[str]) -> itertools.chain:
+    """Every subset of 2-5 candidates (the ensembles' designs compare these), in itertools' order."""
+    return itertools.chain.from_iterable(itertools.combinations(candidates, size) for size in range(2, 6))
+
+
+def fail(message: str) -> NoReturn:
+    """A bad input of this script: one line on stderr, exit code 2."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def swept_cells(store: ResultStore, space: str, dataset: str) -> set[str]:
@@ -87,7 +102,7 @@ def group_digest(store: ResultStore, space: str, dataset: str) -> str:
     groups = store.groups()
     group = groups[(groups["space"] == space) & (groups["dataset"] == dataset)]
     if group.empty:
-        raise SystemExit(f"{store.path}: no stored rows for {space}/{dataset}")
+        fail(f"{store.path}: no stored rows for {space}/{dataset}")
     return str(group.sort_values("rows", ascending=False)["settings"].iloc[0])
 
 
@@ -131,12 +146,11 @@ def design(args: argparse.Namespace) -> None:
 
     singles = {c: {"spr_all": spr(values[c]), "spr_top5_of_pool": spr_top(values[c])} for c in candidates}
     combos = []
-    for size in range(2, 6):
-        for members in itertools.combinations(candidates, size):
-            for name, aggregate in AGGREGATIONS.items():
-                score = aggregate(values[list(members)])
-                combos.append({"members": list(members), "aggregation": name, "spr_all": spr(score),
-                               "spr_top5_of_pool": spr_top(score)})  # fmt: skip
+    for members in subsets(candidates):
+        for name, aggregate in AGGREGATIONS.items():
+            score = aggregate(values[list(members)])
+            combos.append({"members": list(members), "aggregation": name, "spr_all": spr(score),
+                           "spr_top5_of_pool": spr_top(score)})  # fmt: skip
     combos.sort(key=lambda c: -c["spr_all"])
     chosen = list(get_ensemble(ENSEMBLE).members)
     chosen_rows = [c for c in combos if c["members"] == chosen]
@@ -179,7 +193,11 @@ def design_top(args: argparse.Namespace) -> None:
     values = store_table(args.store, "nb201", "cifar10")
     truth = ground_truth("nb201", "cifar10", "test")
     uniform = sorted(store.cells("nb201", "cifar10", "uniform:500:0") & set(values.index))
-    top = [key for key in top_set(truth, 5.0) if key in values.index]
+    wanted = top_set(truth, 5.0)
+    top = [key for key in wanted if key in values.index]
+    if not uniform or len(top) < len(wanted):
+        fail(f"{args.store}: design-top needs the 500-cell uniform draw and every top-5% cell of NB201 CIFAR-10 "
+             f"(has {len(uniform)} uniform, {len(top)} of {len(wanted)} top)")  # fmt: skip
     candidates = [c for c in CANDIDATES if c in values.columns and values.loc[top, c].notna().all()]
 
     def judge(members: tuple[str, ...]) -> dict:
@@ -192,7 +210,7 @@ def design_top(args: argparse.Namespace) -> None:
             "favourites_acc": round(float(truth[pool.nlargest(10).index].mean()), 4),
         }
 
-    combos = [judge(m) for size in range(2, 6) for m in itertools.combinations(candidates, size)]
+    combos = [judge(m) for m in subsets(candidates)]
     eligible = [c for c in combos if c["spr_all"] >= 0.92]
     by_top = max(eligible, key=lambda c: c["spr_top5"])
     best_fav = max(c["favourites_acc"] for c in eligible)
@@ -281,7 +299,7 @@ def search_runs(args: argparse.Namespace) -> None:
         try:
             register_ensemble(args.ensemble, args.members, "design candidate (benchmarks/ensemble.py design-top)")
         except (ZeronasError, ValueError) as exc:
-            raise SystemExit(f"error: --members: {exc}") from None
+            fail(f"--members: {exc}")
     truth = ground_truth("nb201", args.dataset, "test")
     store = ResultStore(args.store) if args.store else None
     runs = []
@@ -314,7 +332,7 @@ def search_runs(args: argparse.Namespace) -> None:
     }
     print(f"{args.dataset}: {report['mean']:.2f} ± {report['std'] or 0:.2f} (optimum {report['optimum']:.2f})")
     prefix = "search" if args.ensemble == ENSEMBLE else f"search_{args.ensemble}"
-    suffix = "" if args.evaluations == 300 else f"_{args.evaluations}"
+    suffix = "" if args.evaluations == DEFAULT_EVALUATIONS else f"_{args.evaluations}"
     _write(report, f"{prefix}_{args.dataset}{suffix}.json")
 
 
@@ -344,12 +362,13 @@ def main() -> None:
     p.add_argument("stores", nargs="+", help="space:dataset:store.sqlite")
     p.add_argument("--name", default="table", help="Output file name (without .json / .md).")
     p = sub.add_parser("search")
-    p.add_argument("--ensemble", default=ENSEMBLE, choices=[ENSEMBLE, SEARCH_ENSEMBLE])
-    p.add_argument("--members", type=lambda t: t.split(","), default=None,
+    objective = p.add_mutually_exclusive_group()
+    objective.add_argument("--ensemble", default=ENSEMBLE, choices=[ENSEMBLE, SEARCH_ENSEMBLE])
+    objective.add_argument("--members", type=lambda t: t.split(","), default=None,
                    help="Search with the log-rank sum of these proxies instead (a design finalist).")  # fmt: skip
     p.add_argument("--dataset", default="cifar10")
     p.add_argument("--seeds", type=lambda t: [int(x) for x in t.split(",")], default=[0, 1, 2, 3, 4])
-    p.add_argument("--evaluations", type=int, default=300)
+    p.add_argument("--evaluations", type=int, default=DEFAULT_EVALUATIONS)
     p.add_argument("--population", type=int, default=32)
     p.add_argument("--tournament", type=int, default=8)
     p.add_argument("--threads", type=int, default=1)
