@@ -250,7 +250,7 @@ def cost(args: argparse.Namespace) -> None:
         ratios = {k: round(v / baseline, 3) for k, v in seconds.items()}
         results.append({"model": name, "arch": key, "fwd_bwd_s": baseline, "seconds": seconds, "over_fwd_bwd": ratios})
         print(f"{name:13s} fwd+bwd {baseline:.3f} s  " + "  ".join(f"{k} {r:.2f}x" for k, r in ratios.items()))
-    command = f"python benchmarks/ensemble.py cost --threads {args.threads}"
+    command = f"python benchmarks/ensemble.py cost --threads {args.threads} --repeats {args.repeats}"
     report = {"machine": machine(), "measured": args.date, "batch_size": args.batch_size, "repeats": args.repeats,
               "command": command, "results": results}  # fmt: skip
     _write(report, "cost.json")

@@ -261,6 +261,41 @@ def test_az_trainability_by_hand(block, sigma):
         assert detail.value == pytest.approx(0.0, abs=1e-5)
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+def test_block_trainability_is_the_top_singular_value_numpy_gives(stride):
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 5, 1, stride=stride, bias=False).double()  # u = the stride's pixels of Wᵀv, 0 elsewhere
+    f_in = torch.randn(2, 3, 4, 4, dtype=torch.float64, requires_grad=True)
+    f_out = conv(f_in)
+    v = torch.randint(0, 2, f_out.shape, generator=torch.Generator().manual_seed(1)).double() * 2 - 1
+    u = np.zeros((2, 3, 4, 4))
+    u[:, :, ::stride, ::stride] = np.einsum("dc,bdhw->bchw", conv.weight[:, :, 0, 0].detach().numpy(), v)
+    u = (
+        u.reshape(2, 3, 4 // stride, stride, 4 // stride, stride)
+        .transpose(0, 1, 3, 5, 2, 4)
+        .reshape(2, -1, 4 // stride, 4 // stride)
+    )
+    rows = lambda a: a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])  # noqa: E731
+    sigma = np.linalg.norm(rows(u).T @ rows(v.numpy()) / rows(u).shape[0], 2)
+    value = aznas.block_trainability(f_in, f_out, v)
+    assert value == pytest.approx(-sigma - 1 / (sigma + 1e-6) + 2, rel=1e-12)
+
+
+def test_az_pass_computes_only_what_the_requested_components_read(monkeypatch):
+    net, batch = small_net(), small_batch()
+    entropies, blocks = [], []
+    entropy, block = aznas.entropy, aznas.block_trainability
+    monkeypatch.setattr(aznas, "entropy", lambda f: entropies.append(1) or entropy(f))
+    monkeypatch.setattr(aznas, "block_trainability", lambda *a: blocks.append(1) or block(*a))
+    alone = one(net, batch, "az_trainability").value
+    assert (len(entropies), len(blocks)) == (0, 5)  # 6 feature maps, 5 blocks
+    assert one(net, batch, "az_expressivity").ok and (len(entropies), len(blocks)) == (6, 5)
+    ctx = ProxyContext(model=net, x=batch.x, y=batch.y)  # made by hand: no request known, every component
+    assert aznas.az_trainability(ctx) == alone and (len(entropies), len(blocks)) == (12, 10)
+    aznas.az_expressivity(ctx)
+    assert (len(entropies), len(blocks)) == (12, 10)
+
+
 def test_az_trainability_is_minus_inf_for_an_identity_block():
     detail = one(nn.Sequential(nn.Conv2d(3, 2, 1), nn.Identity()), torch.randn(4, 3, 4, 4), "az_trainability")
     assert detail.status == "nan" and detail.raw == -math.inf
@@ -278,7 +313,7 @@ def test_az_features_of_nb201_are_the_stem_and_every_cell():
 def test_az_components_share_one_pass_and_are_seeded(monkeypatch):
     calls = []
     original = aznas.az_pass
-    monkeypatch.setattr(aznas, "az_pass", lambda ctx: calls.append(1) or original(ctx))
+    monkeypatch.setattr(aznas, "az_pass", lambda ctx, *rest: calls.append(1) or original(ctx, *rest))
     net, batch = small_net(), small_batch()
     together = zeronas.score(net, batch, list(AZ_COMPONENTS), seed=0)
     assert len(calls) == 1 and together.failures() == {}

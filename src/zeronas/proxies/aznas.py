@@ -2,7 +2,9 @@
 
 One pass per `score` call (shared by the four proxies through `ProxyContext.memo`): the working copy is
 re-initialised Kaiming-normal (fan-in, ReLU gain), a Gaussian batch of the scoring batch's shape goes
-through it, and the feature maps F_0 (stem output), F_1 ... F_L (block outputs) are kept with their graph.
+through it, and the feature maps F_0 (stem output), F_1 ... F_L (block outputs) are kept. The pass computes
+what the call's requested components read: the entropies for expressivity and progressivity, the block
+Jacobians (the graph is recorded only then) for trainability; the values do not depend on which run together.
 
 Which maps are F_l (`feature_modules`):
 1. cell stack: the first module (the model itself, then its sub-modules in definition order) with a child
@@ -20,7 +22,7 @@ The AZ-NAS score itself ranks the components over a pool of architectures: `az_n
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,13 +46,20 @@ _EPS_ENTROPY = 1e-8
 _EPS_SIGMA = 1e-6
 
 
+#: the components the data pass computes (complexity is the static FLOPs count)
+PASS_COMPONENTS = AZ_COMPONENTS[:3]
+
+
 @dataclass(frozen=True)
 class AZComponents:
-    """The three data-dependent AZ-NAS components of one network (NaN mapped to -inf, as AZ-NAS does)."""
+    """The data-dependent AZ-NAS components of one network (NaN mapped to -inf, as AZ-NAS does).
 
-    expressivity: float
-    progressivity: float
-    trainability: float
+    A component the pass was not asked for is None.
+    """
+
+    expressivity: float | None
+    progressivity: float | None
+    trainability: float | None
     #: how the feature maps were found and how many there are
     features: str
 
@@ -170,9 +179,11 @@ def block_trainability(f_in: torch.Tensor, f_out: torch.Tensor, v: torch.Tensor)
         if h_in % h_out or w_in % w_out or h_in // h_out != w_in // w_out:
             raise NotApplicableError(f"a block maps {h_in}x{w_in} to {h_out}x{w_out}: not a whole stride")
         u = F.pixel_unshuffle(u, h_in // h_out)
-    u_rows = u.permute(0, 2, 3, 1).reshape(-1, u.shape[1]).to(torch.float64)
-    v_rows = v.permute(0, 2, 3, 1).reshape(-1, v.shape[1]).to(torch.float64)
-    gram = u_rows.T @ v_rows / v_rows.shape[0]
+    # Σ over samples of each sample's C x D product: no channels-last copies of the two maps
+    batch, positions = v.shape[0], v.shape[2] * v.shape[3]
+    u_rows = u.to(torch.float64).reshape(batch, u.shape[1], positions)
+    v_rows = v.to(torch.float64).reshape(batch, v.shape[1], positions)
+    gram = torch.bmm(u_rows, v_rows.transpose(1, 2)).sum(0) / (batch * positions)
     if not bool(torch.isfinite(gram).all()):
         return math.nan
     sigma = float(torch.linalg.matrix_norm(gram, ord=2))
@@ -183,37 +194,54 @@ def _nan_to_minus_inf(value: float) -> float:
     return -math.inf if math.isnan(value) else value
 
 
-def az_pass(ctx: ProxyContext) -> AZComponents:
-    """Expressivity, progressivity and trainability of the working copy (one forward, L block VJPs)."""
-    net = ctx.copy_model()
-    kaiming_init(net, ctx.generator("az_nas-init"))
-    x = gaussian_input(ctx).requires_grad_(True)  # the graph reaches the stem even when it has no weights
-    features, rule = feature_maps(net, x.clone())  # a fresh input: the model may write into it
-    entropies = np.array([entropy(f) for f in features])
+def _trainability(features: list[torch.Tensor], ctx: ProxyContext) -> float:
+    """Mean block trainability over F_{l-1} -> F_l, each with its own seeded ±1 cotangent (tag `az_nas-v-l`)."""
     blocks = []
     for level in range(len(features) - 1, 0, -1):
         out = features[level]
         gen = ctx.generator(f"az_nas-v-{level}")
-        v = torch.randint(0, 2, out.shape, generator=gen, device=gen.device).to(out.dtype).mul_(2).sub_(1)
+        v = torch.randint(0, 2, out.shape, generator=gen, device=gen.device, dtype=out.dtype).mul_(2).sub_(1)
         blocks.append(block_trainability(features[level - 1], out, v.to(out.device)))
+    return float(np.mean(blocks))
+
+
+def az_pass(ctx: ProxyContext, components: Iterable[str] = PASS_COMPONENTS) -> AZComponents:
+    """Those of expressivity, progressivity and trainability named in `components` (one forward, L block VJPs)."""
+    wanted = set(components)
+    net = ctx.copy_model()
+    kaiming_init(net, ctx.generator("az_nas-init"))
+    graph = "az_trainability" in wanted
+    x = gaussian_input(ctx).requires_grad_(graph)  # the graph reaches the stem even when it has no weights
+    with torch.set_grad_enabled(graph):
+        features, rule = feature_maps(net, x.clone())  # a fresh input: the model may write into it
+    expressivity = progressivity = None
+    if wanted & {"az_expressivity", "az_progressivity"}:
+        entropies = np.array([entropy(f) for f in features])
+        expressivity = _nan_to_minus_inf(float(entropies.sum()))
+        progressivity = _nan_to_minus_inf(float(np.min(entropies[1:] - entropies[:-1])))
     return AZComponents(
-        expressivity=_nan_to_minus_inf(float(entropies.sum())),
-        progressivity=_nan_to_minus_inf(float(np.min(entropies[1:] - entropies[:-1]))),
-        trainability=_nan_to_minus_inf(float(np.mean(blocks))),
+        expressivity=expressivity,
+        progressivity=progressivity,
+        trainability=_nan_to_minus_inf(_trainability(features, ctx)) if graph else None,
         features=f"features: {rule}, {len(features)} maps",
     )
 
 
 def _components(ctx: ProxyContext, proxy: str) -> AZComponents:
-    """The AZ pass of this context, computed once for the components asked together (a failure too)."""
+    """The AZ pass of this context, computed once for the components the call requested (a failure too).
+
+    Without a known request (a context made by hand), or for a component outside it, every component.
+    """
+    requested = [c for c in PASS_COMPONENTS if c in ctx.requested]
+    wanted = requested if proxy in requested else list(PASS_COMPONENTS)
 
     def compute() -> AZComponents | Exception:
         try:
-            return az_pass(ctx)
+            return az_pass(ctx, wanted)
         except Exception as exc:  # re-raised for every component, computed once
             return exc
 
-    outcome = ctx.memo("az_nas", compute)
+    outcome = ctx.memo(f"az_nas:{','.join(wanted)}", compute)
     if isinstance(outcome, Exception):
         raise outcome
     ctx.notes[proxy] = outcome.features

@@ -189,6 +189,9 @@ class ProxyContext:
     #: proxy name -> a one-line note on how an ok value was obtained (MeCo's skipped outputs); kept as its reason
     notes: dict[str, str] = field(default_factory=dict)
     inplace: bool = False
+    #: names of the proxies this scoring call computes (empty: not known); a family's shared pass computes
+    #: only what its requested members read
+    requested: frozenset[str] = frozenset()
     _working: WorkingCopy | None = field(default=None, repr=False)
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
     #: shared-pass work left on the working copy's retained graph, run at the latest before the copy changes

@@ -228,6 +228,7 @@ def score(
     needs_of = {n: specs[n].needs_with(merged[n]) for n in names}
     too_small = {n for n in names if ctx.batch_size < specs[n].min_batch}
     active = [n for n in names if n not in too_small]
+    ctx.requested = frozenset(active)
 
     details: dict[str, ProxyValue] = {}
     pass_seconds: dict[str, float] = {}
