@@ -3,11 +3,12 @@
 For each benchmark: the pool is one uniform draw (the `zeronas evaluate --sample N` draw, sample seed 0)
 with the proxy values of the exported sweeps in `benchmarks/results/store/` (seed 0); N = 10, 25, 50,
 100 labelled cells are drawn at random from the pool (5 draws each) and the predictor ranks the rest.
-Features: the proxies (NB201: 16 survey proxies plus MeCo and AZ-NAS's four components), the one-hot
-encoding and the space's graph descriptors. Besides the full model: proxies only, encoding (one-hot and
-graph) only, the earlier model (raw target, depth 3, one-hot only) and the best single proxy chosen on the
-N labels. NB101 has three pools: 1,000 cells with 7 cheap proxies, 200 and 400 cells (the 200 nested in the
-400) with params, flops, synflow, MeCo and AZ-NAS's four components.
+Features: the proxies (NB201: 16 survey proxies plus MeCo and AZ-NAS's four components), the registered
+ensembles of them (log-rank sums over the pool), the one-hot encoding and the space's graph descriptors.
+Besides the full model: the same without the ensemble columns, proxies (and their ensembles) only, encoding
+(one-hot and graph) only, the earlier model (raw target, depth 3, proxies and one-hot only) and the best
+single proxy chosen on the N labels. NB101 has three pools: 1,000 cells with 7 cheap proxies, 200 and 400
+cells (the 200 nested in the 400) with params, flops, synflow, MeCo and AZ-NAS's four components.
 The model's settings were chosen on NB201 CIFAR-10 only; CIFAR-100, ImageNet16-120 and NB101 are held out.
 
 Usage: python benchmarks/fewshot.py [--draws 5] [--out benchmarks/results/fewshot]
@@ -24,6 +25,7 @@ import pandas as pd
 
 from zeronas.evaluation.fewshot import (
     DEFAULT_LABELS,
+    ENCODING_PREFIX,
     GRAPH_PREFIX,
     complete_cells,
     feature_table,
@@ -115,11 +117,13 @@ def main() -> None:
         search_space = create_space(space)
         key = "nb101" if space == "nb101" else dataset
         full = feature_table(values, search_space)
+        plain = feature_table(values, search_space, ensembles=False)
         for variant, features, model in (
             ("proxies+encoding", full, None),
+            ("no ensembles", plain, None),
             ("proxies", feature_table(values), None),
-            ("encoding", full.drop(columns=list(values.columns)), None),
-            ("earlier model", full[[c for c in full.columns if not c.startswith(GRAPH_PREFIX)]], EARLIER_MODEL),
+            ("encoding", full[[c for c in full.columns if c.startswith((ENCODING_PREFIX, GRAPH_PREFIX))]], None),
+            ("earlier model", plain[[c for c in plain.columns if not c.startswith(GRAPH_PREFIX)]], EARLIER_MODEL),
         ):
             start = time.perf_counter()
             proxies = list(values.columns) if variant != "encoding" else []

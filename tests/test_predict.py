@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from zeronas.evaluation.fewshot import (
     complete_cells,
     feature_table,
     fewshot_curve,
+    is_proxy_column,
     proxy_table,
     summarise_curve,
 )
@@ -66,6 +68,17 @@ def test_feature_table_appends_the_space_encoding():
     assert features.iloc[0, 31:].to_dict() == {f"graph_{name}": value for name, value in graph.items()}
     # a space without a cell graph (a timm-like zoo): proxies and encoding only
     assert not [c for c in feature_table(pd.DataFrame({"p": [1.0]}, index=["7"]), _NoGraph()).columns if "graph" in c]
+
+
+def test_feature_table_adds_the_ensembles_whose_members_are_all_there():
+    members = ["synflow", "meco", "az_expressivity", "az_trainability"]  # zs_ensemble's; no other is complete
+    values = pd.DataFrame({m: [3.0, 1.0, 2.0] for m in members}, index=["a", "b", "c"]).assign(params=[1.0, 2.0, 3.0])
+    values.loc["b", "meco"] = 2.0  # b ties c on meco below a: both rank 1.5 of 3
+    features = feature_table(values)
+    assert list(features.columns) == [*values.columns, "ens_zs_ensemble"] and not is_proxy_column("ens_zs_ensemble")
+    expected = [0.0, 3 * math.log(1 / 3) + math.log(1.5 / 3), 3 * math.log(2 / 3) + math.log(1.5 / 3)]
+    assert features["ens_zs_ensemble"].to_numpy() == pytest.approx(expected, abs=1e-12)
+    assert list(feature_table(values, ensembles=False).columns) == list(values.columns)
 
 
 class _NoGraph:
@@ -159,8 +172,9 @@ def test_predict_command_curve_and_user_labels(cli, cifar10_store, tmp_path, sha
     )
     assert result.code == 0, result.err
     assert "3 proxies: nwot, synflow, params" in result.out
-    assert "features: 3 proxies, 30 encoding columns, 15 graph descriptors; target: log error" in " ".join(
-        result.out.split()
+    assert (
+        "features: 3 proxies, 0 ensembles of them, 30 encoding columns, 15 graph descriptors; target: log error"
+        in " ".join(result.out.split())
     )
     summary = pd.read_csv(tmp_path / "predict_nb201_cifar10_summary.csv")
     assert list(summary["labels"]) == [10, 50] and (summary["draws"] == 2).all()

@@ -15,6 +15,8 @@ from zeronas.config import use_data_dir
 from zeronas.data import get_dataset
 from zeronas.errors import DataNotFoundError, InvalidInputError
 from zeronas.evaluation.fewshot import (
+    ENCODING_PREFIX,
+    ENSEMBLE_PREFIX,
     GRAPH_PREFIX,
     FewShotPredictor,
     feature_table,
@@ -113,10 +115,13 @@ def predict_command(
     stem = f"predict_{space}_{info.name}"
     bench = get_benchmark(space)
     target = target_for(bench.truth_unit)
-    graphs = sum(str(c).startswith(GRAPH_PREFIX) for c in features.columns)
+    kinds = {
+        p: sum(str(c).startswith(p) for c in features.columns) for p in (ENSEMBLE_PREFIX, ENCODING_PREFIX, GRAPH_PREFIX)
+    }
     notes.append(
-        f"features: {len(values.columns)} proxies, {len(features.columns) - len(values.columns) - graphs} encoding"
-        f" columns, {graphs} graph descriptors; target: {target.replace('_', ' ')}"
+        f"features: {len(values.columns)} proxies, {kinds[ENSEMBLE_PREFIX]} ensembles of them, "
+        f"{kinds[ENCODING_PREFIX]} encoding columns, {kinds[GRAPH_PREFIX]} graph descriptors; "
+        f"target: {target.replace('_', ' ')}"
     )
     if train is not None:
         labelled = _canonical(search_space, read_labels(train))
