@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -235,3 +236,15 @@ def test_best_found_of_a_task_metric_has_no_percent_and_a_negative_axis() -> Non
     left, right = figure.axes[0].get_xlim()
     assert left < -0.66 < right and right < 0 and "%" not in figure.axes[0].get_xlabel()
     assert get_benchmark("tnb_micro").truth_unit == "" and get_benchmark("nb201").truth_unit == "%"
+
+
+def test_correlation_bars_of_undefined_correlations_keep_their_layout():
+    """A group too small for any correlation (1-2 models) draws "n/a" labels only: the axes keep their size."""
+    nan = math.nan
+    columns = [f"{m}_{t}{s}" for m in ("spr", "kt") for t in ("all", "top") for s in ("", "_std")]
+    summary = pd.DataFrame([["params", *[nan] * len(columns)]], columns=["proxy", *columns])
+    fig = plots.correlation_bars(summary, 5.0, "timm_zoo [vit] / imagenet64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns when constrained layout collapses the axes
+        assert plots.png_bytes(fig).startswith(b"\x89PNG")
+    assert [ax.get_xlim() for ax in fig.axes] == [(-0.6, 0.6)] * 2

@@ -50,6 +50,7 @@ def correlation_bars(summary: pd.DataFrame, top: float, title: str = "") -> Figu
             for position in x[~shown]:
                 ax.text(position + (i - 0.5) * width, 0.02, "n/a", ha="center", va="bottom", fontsize=7, rotation=90)
         ax.set_xticks(x, order["proxy"], rotation=45, ha="right")
+        ax.set_xlim(-0.6, len(order) - 0.4)  # fixed: "n/a" labels alone would fall outside an autoscaled axis
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylim(
             min(-0.2, float(np.nanmin(order[[f"{metric}_all", f"{metric}_top"]].to_numpy(float), initial=0)) - 0.05),
