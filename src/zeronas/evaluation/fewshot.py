@@ -7,9 +7,9 @@ cell and, where the space has them, its graph descriptors (op counts, path count
 `zeronas.spaces.graph_features`), and the registered training-free ensembles whose members are among the
 proxies (`zs_ensemble`, `zs_ensemble_top`, `az_nas`: each a log-rank sum over the feature table's pool,
 a combination of the proxies that 100 labels are too few for the trees to find on their own). The model
-then ranks the cells nobody trained. `fewshot_curve` measures
-this the way NAS-Bench-Suite-Zero does: for N labelled cells drawn at random from a pool, Spearman and
-Kendall tau between the predictions and the truth of the rest of the pool, over several draws.
+then ranks the cells nobody trained. `fewshot_curve` measures this the way NAS-Bench-Suite-Zero does: for
+N labelled cells drawn at random from a pool, Spearman and Kendall tau between the predictions and the
+truth of the rest of the pool, over several draws.
 
 The model's settings were chosen on NB201 CIFAR-10 only (500 uniformly drawn cells, 21 proxies, seed 0,
 N = 100 labels, 20-40 draws): the target is the log of the error, -ln(101 - accuracy %), so the few
