@@ -21,6 +21,10 @@ SIZING_INPUT = 224
 TARGET_SIDE = 256
 #: blocks per stage
 BLOCKS_PER_STAGE = 2
+#: the source nodes summed into micro-cell nodes 1, 2 and 3; the six op digits of a key follow this order
+MICRO_SOURCES = ((0,), (0, 1), (0, 1, 2))
+#: the (source, target) node pair of each op digit of a micro key (string order a_bc_def)
+MICRO_EDGE_NODES = tuple((source, target) for target, sources in enumerate(MICRO_SOURCES, 1) for source in sources)
 
 
 class MicroCell(nn.Module):
@@ -31,7 +35,7 @@ class MicroCell(nn.Module):
 
     def __init__(self, ops: Sequence[int], c_in: int, c_out: int, stride: int) -> None:
         super().__init__()
-        self.sources = [(0,), (0, 1), (0, 1, 2)]
+        self.sources = MICRO_SOURCES
         edges = []
         position = 0
         for sources in self.sources:

@@ -18,7 +18,7 @@ from zeronas.errors import InvalidArchError, InvalidInputError
 from zeronas.spaces.base import SearchSpace, check_count, check_num_classes
 from zeronas.spaces.graph_features import four_node_cell
 from zeronas.spaces.tnb.costs import COUNTED, network_cost
-from zeronas.spaces.tnb.encoder import TransNASEncoder, decoder_upsamples
+from zeronas.spaces.tnb.encoder import MICRO_EDGE_NODES, TransNASEncoder, decoder_upsamples
 from zeronas.spaces.tnb.heads import TASK_NAMES, TaskInfo, TaskNetwork, get_task, make_decoder
 from zeronas.spaces.tnb.keys import (
     BASE_CHANNELS,
@@ -40,8 +40,6 @@ from zeronas.spaces.tnb.ops import OP_NAMES
 
 DEFAULT_TASK = "class_scene"
 _MACRO_SLOTS = 6
-#: the (source, target) node pair of each op digit of a micro key (string order a_bc_def)
-_KEY_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 
 
 class _TransNASSpace(SearchSpace):
@@ -177,7 +175,7 @@ class TransNASMicroSpace(_TransNASSpace):
 
     def graph_features(self, key: object) -> dict[str, float]:
         """Op counts and input->output path statistics of the cell (`four_node_cell`; key order is target-major)."""
-        ops = {edge: OP_NAMES[o] for edge, o in zip(_KEY_EDGES, micro_ops(key), strict=True)}
+        ops = {edge: OP_NAMES[o] for edge, o in zip(MICRO_EDGE_NODES, micro_ops(key), strict=True)}
         return four_node_cell(ops, OP_NAMES, ("nor_conv_3x3", "nor_conv_1x1"))
 
 
