@@ -7,8 +7,9 @@ Features: the proxies (NB201: 16 survey proxies plus MeCo and AZ-NAS's four comp
 ensembles of them (log-rank sums over the pool), the one-hot encoding and the space's graph descriptors.
 Besides the full model: the same without the ensemble columns, proxies (and their ensembles) only, encoding
 (one-hot and graph) only, the earlier model (raw target, depth 3, proxies and one-hot only) and the best
-single proxy chosen on the N labels. NB101 has three pools: 1,000 cells with 7 cheap proxies, 200 and 400
-cells (the 200 nested in the 400) with params, flops, synflow, MeCo and AZ-NAS's four components.
+single proxy chosen on the N labels. NB101 has four pools: 1,000 cells with 7 cheap proxies, 200 and 400
+cells (the 200 nested in the 400) with params, flops, synflow, MeCo and AZ-NAS's four components, and 800
+cells (the 400 nested in them) with the 7 cheap proxies, MeCo, AZ-NAS's four components and zen.
 The model's settings were chosen on NB201 CIFAR-10 only; CIFAR-100, ImageNet16-120 and NB101 are held out.
 
 Usage: python benchmarks/fewshot.py [--draws 5] [--out benchmarks/results/fewshot]
@@ -76,6 +77,19 @@ SETTINGS = (
         "cifar10",
         400,
         (("nb101_cifar10_zs_az_sample200_seed0", None), ("nb101_cifar10_meco_az_sample400_seed0", None)),
+    ),
+    (
+        "nb101",
+        "cifar10",
+        800,
+        (
+            ("nb101_cifar10_p7_sample1000_seed0", None),
+            ("nb101_cifar10_zs_az_sample200_seed0", POST_SURVEY),
+            ("nb101_cifar10_meco_az_sample400_seed0", None),
+            ("nb101_cifar10_meco_az_sample800_seed0", None),
+            ("nb101_cifar10_zen_sample200_seed0", None),
+            ("nb101_cifar10_zen_sample800_seed0", None),
+        ),
     ),
 )
 #: the goal of the issue at 100 labels, and NAS-Bench-Suite-Zero's XGBoost on 13 proxies (100 / 1,000 labels)
