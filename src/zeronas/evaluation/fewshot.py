@@ -34,7 +34,7 @@ import pandas as pd
 from zeronas.errors import InvalidInputError
 from zeronas.evaluation.metrics import rank_correlation
 from zeronas.evaluation.sweep import recorded_draws
-from zeronas.proxies.ensemble import get_ensemble, list_ensembles
+from zeronas.proxies.ensemble import complete_ensembles, ensemble_scores
 from zeronas.store import ResultStore
 
 #: label counts of the default learning curve (the issue's and NAS-Bench-Suite-Zero's small-N regime)
@@ -102,11 +102,7 @@ def complete_cells(rows: pd.DataFrame, proxies: Sequence[str]) -> set[str]:
 
 def ensemble_columns(values: pd.DataFrame) -> pd.DataFrame:
     """`ens_<name>`: each registered ensemble whose members are all columns of `values`, over its rows as pool."""
-    columns = {}
-    for name in list_ensembles():
-        spec = get_ensemble(name)
-        if set(spec.members) <= set(values.columns):
-            columns[f"{ENSEMBLE_PREFIX}{name}"] = spec.aggregate(values[list(spec.members)])
+    columns = {f"{ENSEMBLE_PREFIX}{name}": ensemble_scores(name, values) for name in complete_ensembles(values.columns)}
     return pd.DataFrame(columns, index=values.index, dtype="float64")
 
 

@@ -80,6 +80,12 @@ def is_ensemble(name: object) -> bool:
     return isinstance(name, str) and name in _ENSEMBLES
 
 
+def complete_ensembles(proxies: Iterable[str]) -> list[str]:
+    """The registered ensembles whose members are all among `proxies`, in registration order."""
+    present = set(proxies)
+    return [name for name in list_ensembles() if set(get_ensemble(name).members) <= present]
+
+
 def stored_names(names: Iterable[str]) -> tuple[list[str], list[str]]:
     """Names to read from a store -> (proxy names with the named ensembles' members, ensembles asked for).
 
@@ -135,8 +141,7 @@ def ensemble_rows(rows: pd.DataFrame, names: Iterable[str] | None = None) -> pd.
     for column in ("arch", "proxy", "seed", "value"):
         if column not in rows.columns:
             raise InvalidInputError(f"rows lack column {column!r}")
-    present = set(rows["proxy"])
-    wanted = [n for n in list_ensembles() if set(get_ensemble(n).members) <= present] if names is None else list(names)
+    wanted = complete_ensembles(rows["proxy"]) if names is None else list(names)
     for name in wanted:
         if not is_ensemble(name):
             raise UnknownNameError(f"unknown ensemble {name!r} (known: {', '.join(list_ensembles())})")
