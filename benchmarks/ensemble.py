@@ -106,9 +106,8 @@ def group_digest(store: ResultStore, space: str, dataset: str) -> str:
     return str(group.sort_values("rows", ascending=False)["settings"].iloc[0])
 
 
-def store_table(path: Path, space: str, dataset: str) -> pd.DataFrame:
+def store_table(store: ResultStore, space: str, dataset: str) -> pd.DataFrame:
     """Oriented values of one store's single settings group for (space, dataset), seed 0, on its swept cells."""
-    store = ResultStore(path)
     rows = store.frame(space=space, dataset=dataset, settings=group_digest(store, space, dataset), seeds=[0])
     return proxy_table(rows[rows["arch"].isin(swept_cells(store, space, dataset))])
 
@@ -133,7 +132,7 @@ AGGREGATIONS = {
 
 
 def design(args: argparse.Namespace) -> None:
-    values = store_table(args.store, "nb201", "cifar10")
+    values = store_table(ResultStore(args.store), "nb201", "cifar10")
     truth = ground_truth("nb201", "cifar10", "test").reindex(values.index)
     top = truth >= truth.quantile(0.95)
     candidates = [c for c in CANDIDATES if c in values.columns]
@@ -190,7 +189,7 @@ def design_top(args: argparse.Namespace) -> None:
     smallest subset within 0.05 % of the best favourites' accuracy; the 5-seed CIFAR-10 search decides.
     """
     store = ResultStore(args.store)
-    values = store_table(args.store, "nb201", "cifar10")
+    values = store_table(store, "nb201", "cifar10")
     truth = ground_truth("nb201", "cifar10", "test")
     uniform = sorted(store.cells("nb201", "cifar10", "uniform:500:0") & set(values.index))
     wanted = top_set(truth, 5.0)

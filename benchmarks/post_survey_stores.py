@@ -29,6 +29,7 @@ from proxies import machine
 
 from zeronas.evaluation.report import markdown_table
 from zeronas.groundtruth.truth import ground_truth
+from zeronas.store import ResultStore
 
 OUT = Path("benchmarks/results/post_survey_stores")
 PROXIES = ("params", "swap", "reg_swap", "jacobian_isometry", "genas_flatness", "meco", "meco_opt")
@@ -77,7 +78,7 @@ def main() -> None:
     tables = {}
     for entry in args.stores:
         space, dataset, path = entry.split(":", 2)
-        values = store_table(Path(path), space, dataset)
+        values = store_table(ResultStore(Path(path)), space, dataset)
         if "swap" in values:  # the cells the post-survey sweep covered: every proxy on the same cells as #Params
             values = values[values["swap"].notna()]
         tables[f"{space}/{dataset}"] = (values, ground_truth(space, dataset, first_metric(space)).reindex(values.index))
